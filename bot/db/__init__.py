@@ -1,0 +1,1 @@
+"""Database access: SQLAlchemy 2 async models, the engine, migrations and small repositories."""

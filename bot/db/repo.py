@@ -1,0 +1,117 @@
+"""Small repositories. They take an ``AsyncSession`` and never commit (the caller does).
+
+Every query here runs unchanged on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
+
+from bot.core.events import UserRef
+from bot.db.models import AppMeta, ConversationState, EngagementEvent, User, utcnow
+
+
+def insert_ignore(session: AsyncSession, model: Any, index_elements: list[str]) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING`` for the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    return stmt.on_conflict_do_nothing(index_elements=index_elements)
+
+
+async def get_user(session: AsyncSession, ref: UserRef) -> User | None:
+    return await session.scalar(
+        select(User).where(User.channel == ref.channel, User.external_id == ref.external_id)
+    )
+
+
+async def get_or_create_user(
+    session: AsyncSession, ref: UserRef, *, language_code: str | None = None
+) -> tuple[User, bool]:
+    """The user row (created if new, safely under concurrency) and whether it was created."""
+    user = await get_user(session, ref)
+    if user is not None:
+        return user, False
+    now = utcnow()
+    stmt = insert_ignore(session, User, ["channel", "external_id"]).values(
+        channel=ref.channel,
+        external_id=ref.external_id,
+        language_code=language_code,
+        created_at=now,
+        last_seen_at=now,
+        opted_in=False,
+        opt_in_asked=False,
+        reachable=True,
+    )
+    result = await session.execute(stmt)
+    user = await get_user(session, ref)
+    assert user is not None
+    return user, bool(getattr(result, "rowcount", 0))
+
+
+async def load_state(session: AsyncSession, user_id: int) -> ConversationState:
+    """The user's conversation state, locked for this transaction on PostgreSQL.
+
+    The row lock serialises concurrent events of one user across worker processes, so a double tap
+    is handled one after the other, never interleaved.
+    """
+    stmt = select(ConversationState).where(ConversationState.user_id == user_id)
+    state = await session.scalar(stmt.with_for_update())
+    if state is None:
+        await session.execute(
+            insert_ignore(session, ConversationState, ["user_id"]).values(
+                user_id=user_id, data={}, updated_at=utcnow()
+            )
+        )
+        state = await session.scalar(stmt.with_for_update())
+        assert state is not None
+    return state
+
+
+async def log_event(
+    session: AsyncSession,
+    *,
+    user_id: int | None,
+    channel: str,
+    event_type: str,
+    name: str,
+    properties: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Append one row to the engagement log."""
+    session.add(
+        EngagementEvent(
+            user_id=user_id,
+            channel=channel,
+            event_type=event_type,
+            name=name[:64],
+            properties=properties or {},
+            created_at=at or utcnow(),
+        )
+    )
+
+
+async def get_meta(session: AsyncSession, key: str) -> str | None:
+    return await session.scalar(select(AppMeta.value).where(AppMeta.key == key))
+
+
+async def get_or_create_secret(session: AsyncSession, key: str = "secret_key") -> str:
+    """A random secret stored once in the database, so every worker shares the same one."""
+    await session.execute(
+        insert_ignore(session, AppMeta, ["key"]).values(key=key, value=secrets.token_hex(32))
+    )
+    value = await get_meta(session, key)
+    assert value is not None
+    return value
+
+
+async def set_opt_in(session: AsyncSession, user_id: int, opted_in: bool) -> None:
+    await session.execute(
+        update(User).where(User.id == user_id).values(opted_in=opted_in, opt_in_asked=True)
+    )
