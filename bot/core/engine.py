@@ -1,0 +1,232 @@
+"""The core: one inbound event in, a list of replies out, inside one database transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.core.content import ContentStore
+from bot.core.context import Context
+from bot.core.events import (
+    ButtonEvent,
+    CommandEvent,
+    InboundEvent,
+    LocationEvent,
+    TextEvent,
+    UnsupportedEvent,
+    UserRef,
+    parse_command,
+)
+from bot.core.i18n import Translator, available_locales, negotiate
+from bot.core.replies import Button, Reply
+from bot.core.router import Router, StaleButton, normalise_keyword
+from bot.db import repo
+from bot.db.engine import Database
+from bot.db.models import utcnow
+
+log = logging.getLogger(__name__)
+
+#: 16 digits in a row (spaces, dots or dashes between groups allowed): looks like a NIK.
+NIK_RE = re.compile(r"(?<!\d)(?:\d[\s.\-]?){15}\d(?!\d)")
+
+#: Hooks run after every handled event inside its transaction (e.g. metrics); kept tiny.
+AfterHook = Callable[[Context], Awaitable[None]]
+
+
+def looks_like_nik(text: str) -> bool:
+    return bool(NIK_RE.search(text))
+
+
+def event_kind(event: InboundEvent) -> str:
+    return {
+        TextEvent: "text",
+        CommandEvent: "command",
+        ButtonEvent: "button",
+        LocationEvent: "location",
+        UnsupportedEvent: "unsupported",
+    }[type(event)]
+
+
+class Core:
+    """Owns the router, content and database; adapters call :meth:`handle`."""
+
+    def __init__(
+        self, settings: Settings, db: Database, content: ContentStore, router: Router | None = None
+    ) -> None:
+        from bot.core.flows import load_flows
+        from bot.core.router import router as default_router
+
+        load_flows()
+        self.settings = settings
+        self.db = db
+        self.content = content
+        self.router = router or default_router
+        self.locales = available_locales(settings.locales_dir)
+        self._locks: weakref.WeakValueDictionary[UserRef, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        self.after_hooks: list[AfterHook] = []
+
+    def translator(self, locale: str) -> Translator:
+        return Translator(locale, self.settings.locales_dir)
+
+    def user_locale(self, chosen: str | None, language_code: str | None) -> str:
+        """The user's choice, else the client's language, else the default."""
+        return negotiate([chosen, language_code], self.locales, self.settings.default_locale)
+
+    async def handle(self, event: InboundEvent) -> list[Reply]:
+        """Handle one event; never raises for a flow's error (the user gets an apology)."""
+        lock = self._locks.get(event.user)
+        if lock is None:
+            lock = self._locks.setdefault(event.user, asyncio.Lock())
+        async with lock:
+            try:
+                async with self.db.transaction() as session:
+                    return await self._handle(session, event)
+            except Exception as exc:
+                log.exception(
+                    "error handling a %s event from a %s user: %s",
+                    event_kind(event),
+                    event.user.channel,
+                    type(exc).__name__,
+                )
+                return await self._apologise(event, exc)
+
+    async def _apologise(self, event: InboundEvent, exc: BaseException) -> list[Reply]:
+        locale = self.user_locale(None, event.language_code)
+        try:
+            async with self.db.transaction() as session:
+                user, _ = await repo.get_or_create_user(session, event.user)
+                locale = self.user_locale(user.locale, event.language_code)
+                await repo.log_event(
+                    session,
+                    user_id=user.id,
+                    channel=user.channel,
+                    event_type="error",
+                    name=type(exc).__name__,
+                    properties={"kind": event_kind(event)},
+                )
+        except Exception:
+            log.exception("could not record the error in the engagement log")
+        _ = self.translator(locale)
+        text = _("Sorry, something went wrong on my side. Please try again in a moment.")
+        return [Reply(text)]
+
+    async def _handle(self, session: AsyncSession, event: InboundEvent) -> list[Reply]:
+        user, created = await repo.get_or_create_user(
+            session, event.user, language_code=event.language_code
+        )
+        user.last_seen_at = utcnow()
+        if event.language_code and event.language_code != user.language_code:
+            user.language_code = event.language_code[:16]
+        state = await repo.load_state(session, user.id)
+        t = self.translator(self.user_locale(user.locale, event.language_code))
+        ctx = Context(self, session, user, state, event, t, is_new_user=created)
+        if created:
+            await ctx.log("user", "created", language_code=event.language_code)
+        await ctx.log("message", event_kind(event), **self._describe(event))
+        await self.dispatch(ctx)
+        for hook in self.after_hooks:
+            await hook(ctx)
+        return ctx.replies
+
+    @staticmethod
+    def _describe(event: InboundEvent) -> dict[str, Any]:
+        """What the log may know of an event: never message text, never coordinates."""
+        if isinstance(event, CommandEvent):
+            return {"command": event.name[:32], "args": len(event.args)}
+        if isinstance(event, ButtonEvent):
+            return {"route": event.payload.split(":", 1)[0][:32]}
+        if isinstance(event, TextEvent):
+            return {"length": len(event.text)}
+        if isinstance(event, UnsupportedEvent):
+            return {"media": event.kind[:32]}
+        return {}
+
+    async def dispatch(self, ctx: Context) -> None:
+        event, r = ctx.event, self.router
+        if isinstance(event, TextEvent):
+            parsed = parse_command(event.text)
+            if parsed is not None:
+                event = CommandEvent(
+                    user=event.user,
+                    language_code=event.language_code,
+                    first_name=event.first_name,
+                    in_group=event.in_group,
+                    name=parsed[0],
+                    args=parsed[1],
+                )
+                ctx.event = event
+
+        if isinstance(event, CommandEvent):
+            info = r.commands.get(event.name)
+            if info is None:
+                await ctx.log("fallback", "unknown_command", command=event.name[:32])
+                return await self._fallback(ctx, "unknown_command")
+            ctx.clear_state()
+            return await info.handler(ctx, event.args)
+
+        if isinstance(event, ButtonEvent):
+            route, _, rest = event.payload.partition(":")
+            handler = r.buttons.get(route)
+            args = rest.split(":") if rest else []
+            if handler is not None:
+                try:
+                    return await handler(ctx, args)
+                except StaleButton:
+                    pass
+            await ctx.log("fallback", "stale_button", route=route[:32])
+            return await self._fallback(ctx, "stale_button")
+
+        if isinstance(event, TextEvent) and looks_like_nik(event.text):
+            await ctx.log("privacy", "nik_warning")
+            ctx.reply(
+                ctx._(
+                    "That looks like a NIK (national ID number). Please never share your NIK in "
+                    "a chat, not even with me: I don't need it and I have not stored it. To "
+                    "check your registration, type it only on KPU's official site "
+                    "cekdptonline.kpu.go.id."
+                ),
+                [[Button(ctx._("🏠 Menu"), payload="menu")]],
+            )
+            return None
+
+        state_handler = r.states.get(ctx.flow) if ctx.flow else None
+        if state_handler is not None and await state_handler(ctx, event):
+            return None
+
+        if isinstance(event, TextEvent):
+            handler_kw = r.keywords.get(normalise_keyword(event.text))
+            if handler_kw is not None:
+                ctx.clear_state()
+                return await handler_kw(ctx)
+        if (
+            isinstance(event, LocationEvent)
+            and r.location_handler is not None
+            and await r.location_handler(ctx, event)
+        ):
+            return None
+        reason = "not_understood"
+        if isinstance(event, UnsupportedEvent):
+            reason = "unsupported"
+        elif isinstance(event, LocationEvent):
+            reason = "location"
+        elif isinstance(event, TextEvent) and not event.text.strip():
+            reason = "empty"
+        await self._fallback(ctx, reason)
+        return None
+
+    async def _fallback(self, ctx: Context, reason: str) -> None:
+        """The helpful answer to anything not understood; ``reason`` tunes its first line."""
+        ctx.fallback_reason = reason
+        if self.router.fallback_handler is None:
+            ctx.reply(ctx._("Sorry, I didn't understand that."))
+            return
+        await self.router.fallback_handler(ctx)

@@ -1,0 +1,91 @@
+"""Inbound events: what a channel adapter hands to the core.
+
+Adapters turn a platform update into exactly one of these; nothing after that sees a platform
+object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """A user as a channel knows them: ``("telegram", "12345")``, ``("whatsapp", "62812…")``."""
+
+    channel: str
+    external_id: str
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.external_id}"
+
+    @classmethod
+    def parse(cls, value: str) -> UserRef:
+        """Parse ``CHANNEL:ID`` (as used on the command line)."""
+        channel, sep, external_id = value.partition(":")
+        if not sep or not channel or not external_id:
+            raise ValueError(f"expected CHANNEL:ID (e.g. telegram:12345), got {value!r}")
+        return cls(channel.strip().lower(), external_id.strip())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Fields every inbound event carries."""
+
+    user: UserRef
+    #: The client's language (e.g. Telegram's ``language_code``), used until the user chooses.
+    language_code: str | None = None
+    #: The user's first name as the platform gives it; never stored unless the user asks to.
+    first_name: str | None = None
+    #: True in a group chat (the bot then only answers commands addressed to it and buttons).
+    in_group: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextEvent(Event):
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandEvent(Event):
+    """``/name args``; ``name`` is lower case without the slash or ``@botname``."""
+
+    name: str
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ButtonEvent(Event):
+    """A press on a button that carried ``payload``."""
+
+    payload: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocationEvent(Event):
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnsupportedEvent(Event):
+    """Media the bot cannot read (sticker, voice, video, ...); ``kind`` names it."""
+
+    kind: str
+    #: Raw bytes of a photo, only where a flow asked for one (e.g. the report helper).
+    data: bytes | None = field(default=None, repr=False)
+
+
+InboundEvent = TextEvent | CommandEvent | ButtonEvent | LocationEvent | UnsupportedEvent
+
+
+def parse_command(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """Split ``/start ref_abc`` into ``("start", ("ref_abc",))``; ``None`` if not a command."""
+    stripped = text.strip()
+    if not stripped.startswith("/") or len(stripped) < 2:
+        return None
+    head, *args = stripped[1:].split()
+    name = head.split("@", 1)[0].lower()
+    if not name or not all(c.isalnum() or c == "_" for c in name):
+        return None
+    return name, tuple(args)

@@ -1,0 +1,19 @@
+"""Conversation flows. Each module registers its commands, buttons and states on the router.
+
+Order matters only for the main menu (by each item's ``order``) and for help (by command order).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+#: Flow modules, imported once when the core starts.
+FLOW_MODULES = [
+    "bot.core.flows.basics",
+    "bot.core.flows.info",
+]
+
+
+def load_flows() -> None:
+    for module in FLOW_MODULES:
+        importlib.import_module(module)

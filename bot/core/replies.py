@@ -1,0 +1,55 @@
+"""Outbound replies: what the core asks a channel to show.
+
+Reply text is written in a small Markdown subset (``**bold**``, ``_italic_``, ``[label](url)``,
+``- `` lists); each adapter renders it for its platform (see :mod:`bot.core.formatting`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Telegram limits callback data to 64 bytes; payloads are kept within that for every channel.
+MAX_PAYLOAD_BYTES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button that either sends ``payload`` back to the core or opens ``url``."""
+
+    label: str
+    payload: str | None = None
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.payload is None) == (self.url is None):
+            raise ValueError("a button has exactly one of payload or url")
+        if self.payload is not None and len(self.payload.encode()) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"payload over {MAX_PAYLOAD_BYTES} bytes: {self.payload!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A picture (PNG bytes) with an optional caption."""
+
+    data: bytes = field(repr=False)
+    filename: str = "image.png"
+    caption: str = ""
+
+
+@dataclass(slots=True)
+class Reply:
+    """One outbound message.
+
+    ``buttons`` are rows of buttons. ``request_location`` asks the client to offer a "share my
+    location" control. ``replace`` hints that, where the platform allows, this reply may edit the
+    message whose button was pressed instead of sending a new one.
+    """
+
+    text: str = ""
+    buttons: list[list[Button]] = field(default_factory=list)
+    request_location: bool = False
+    image: Image | None = None
+    replace: bool = False
+
+    def all_buttons(self) -> list[Button]:
+        return [b for row in self.buttons for b in row]

@@ -1,0 +1,131 @@
+"""Where each inbound event goes. Flows register their handlers here, in one place per flow.
+
+Order of dispatch (see :meth:`bot.core.engine.Core.dispatch`):
+
+1. commands (``/name``), also when typed as text;
+2. button payloads ``route:arg:arg`` (unknown routes are stale buttons);
+3. text, locations and media go to the flow the user is in (``state.flow``), if it takes them;
+4. then keywords (``menu``, ``halo``, ...), the location handler, and finally the fallback.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.core.context import Context
+
+CommandHandler = Callable[["Context", tuple[str, ...]], Awaitable[None]]
+ButtonHandler = Callable[["Context", list[str]], Awaitable[None]]
+#: Gets the event (text, location or media) while the user is in a flow; returns False to pass.
+StateHandler = Callable[["Context", Any], Awaitable[bool]]
+SimpleHandler = Callable[["Context"], Awaitable[None]]
+
+
+class StaleButton(Exception):
+    """Raised by a button handler when a button belongs to an earlier conversation step."""
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    name: str
+    handler: CommandHandler
+    #: A short description (marked with N_ and translated when shown); empty hides it from help.
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+    order: int = 100
+
+
+@dataclass
+class Router:
+    commands: dict[str, CommandInfo] = field(default_factory=dict)
+    buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    states: dict[str, StateHandler] = field(default_factory=dict)
+    keywords: dict[str, SimpleHandler] = field(default_factory=dict)
+    deep_links: dict[str, CommandHandler] = field(default_factory=dict)
+    location_handler: StateHandler | None = None
+    fallback_handler: SimpleHandler | None = None
+
+    def command(
+        self, name: str, *, description: str = "", aliases: tuple[str, ...] = (), order: int = 100
+    ) -> Callable[[CommandHandler], CommandHandler]:
+        def deco(fn: CommandHandler) -> CommandHandler:
+            info = CommandInfo(name, fn, description, aliases, order)
+            for key in (name, *aliases):
+                if key in self.commands:
+                    raise ValueError(f"command /{key} registered twice")
+                self.commands[key] = info
+            return fn
+
+        return deco
+
+    def button(self, route: str) -> Callable[[ButtonHandler], ButtonHandler]:
+        def deco(fn: ButtonHandler) -> ButtonHandler:
+            if route in self.buttons or ":" in route:
+                raise ValueError(f"bad or duplicate button route {route!r}")
+            self.buttons[route] = fn
+            return fn
+
+        return deco
+
+    def state(self, flow: str) -> Callable[[StateHandler], StateHandler]:
+        def deco(fn: StateHandler) -> StateHandler:
+            self.states[flow] = fn
+            return fn
+
+        return deco
+
+    def keyword(self, *words: str) -> Callable[[SimpleHandler], SimpleHandler]:
+        def deco(fn: SimpleHandler) -> SimpleHandler:
+            for word in words:
+                key = normalise_keyword(word)
+                if not key:
+                    raise ValueError(f"keyword {word!r} is empty once normalised")
+                self.keywords[key] = fn
+            return fn
+
+        return deco
+
+    def deep_link(self, prefix: str) -> Callable[[CommandHandler], CommandHandler]:
+        """Handle ``/start PREFIX…`` deep links (e.g. ``ref_`` referral codes)."""
+
+        def deco(fn: CommandHandler) -> CommandHandler:
+            self.deep_links[prefix] = fn
+            return fn
+
+        return deco
+
+    def location(self, fn: StateHandler) -> StateHandler:
+        self.location_handler = fn
+        return fn
+
+    def fallback(self, fn: SimpleHandler) -> SimpleHandler:
+        self.fallback_handler = fn
+        return fn
+
+    def visible_commands(self) -> list[CommandInfo]:
+        """Commands with a description, once each, in menu order (for help and setMyCommands)."""
+        seen: dict[str, CommandInfo] = {}
+        for info in self.commands.values():
+            if info.description and info.name not in seen:
+                seen[info.name] = info
+        return sorted(seen.values(), key=lambda c: (c.order, c.name))
+
+
+def normalise_keyword(text: str) -> str:
+    """Case-, accent- and punctuation-insensitive form used to match keywords."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    kept = "".join(c for c in folded if c.isalnum() or c.isspace())
+    return " ".join(kept.split())
+
+
+def payload(route: str, *args: str | int) -> str:
+    """Build a button payload ``route:arg:arg``."""
+    return ":".join([route, *(str(a) for a in args)])
+
+
+#: The application's router; flow modules register on it when imported.
+router = Router()
