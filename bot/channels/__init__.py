@@ -1,0 +1,1 @@
+"""Channel adapters: they translate platform updates into core events and replies back."""

@@ -1,0 +1,168 @@
+"""The terminal simulator: chat with the core over stdin/stdout, no token and no network.
+
+Buttons print as ``[1] Label``; typing the number or the exact label presses it. Lines starting with
+``!`` are simulator controls (``!help`` lists them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+from typing import TextIO
+
+from bot.core.engine import Core
+from bot.core.events import (
+    ButtonEvent,
+    InboundEvent,
+    LocationEvent,
+    TextEvent,
+    UnsupportedEvent,
+    UserRef,
+)
+from bot.core.formatting import to_plain, to_terminal
+from bot.core.replies import Button, Reply
+
+CHANNEL = "sim"
+CONTROLS = """Simulator controls:
+  !location LAT LON   share a location (e.g. !location -6.2 106.8)
+  !user ID            switch to another user
+  !media KIND         send a message the bot can't read (sticker, voice, photo, ...)
+  !help               this list
+  !quit               end the chat (so does end of input / Ctrl-D)"""
+
+
+class Simulator:
+    def __init__(
+        self,
+        core: Core,
+        *,
+        user: str = "local",
+        locale: str | None = None,
+        out: TextIO = sys.stdout,
+        color: bool = False,
+        echo: bool = False,
+    ) -> None:
+        self.core, self.user, self.locale, self.out = core, user, locale, out
+        self.render = to_terminal if color else to_plain
+        self.echo = echo
+        self.buttons: list[Button] = []
+        self._image_dir: Path | None = None
+
+    def _print(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    @property
+    def ref(self) -> UserRef:
+        return UserRef(CHANNEL, self.user)
+
+    async def send(self, event: InboundEvent) -> list[Reply]:
+        replies = await self.core.handle(event)
+        self.show(replies)
+        return replies
+
+    def show(self, replies: list[Reply]) -> None:
+        self.buttons = []
+        for reply in replies:
+            if reply.text:
+                self._print(self.render(reply.text))
+            if reply.image is not None:
+                self._print(f"[image: {self._save_image(reply.image.data, reply.image.filename)}]")
+                if reply.image.caption:
+                    self._print(self.render(reply.image.caption))
+            for row in reply.buttons:
+                for button in row:
+                    self.buttons.append(button)
+                    suffix = f" → {button.url}" if button.url else ""
+                    self._print(f"[{len(self.buttons)}] {button.label}{suffix}")
+            if reply.request_location:
+                self._print("(share a location with: !location LAT LON)")
+            self._print()
+
+    def _save_image(self, data: bytes, filename: str) -> str:
+        if self._image_dir is None:
+            self._image_dir = Path(tempfile.mkdtemp(prefix="votebot-chat-"))
+        path = self._image_dir / filename
+        path.write_bytes(data)
+        return str(path)
+
+    def _find_button(self, line: str) -> Button | None:
+        text = line.strip()
+        if text.isdigit() and 1 <= int(text) <= len(self.buttons):
+            return self.buttons[int(text) - 1]
+        for button in self.buttons:
+            if button.label.strip().casefold() == text.casefold() and text:
+                return button
+        return None
+
+    async def feed(self, line: str) -> bool:
+        """Handle one input line; return False when the chat should end."""
+        line = line.rstrip("\r\n")
+        if self.echo:
+            self._print(f"> {line}")
+        if line.startswith("!"):
+            return await self._control(line)
+        button = self._find_button(line)
+        if button is not None and button.url:
+            self._print(f"(opens {button.url})\n")
+            return True
+        lang = self.locale
+        if button is not None and button.payload is not None:
+            await self.send(ButtonEvent(user=self.ref, language_code=lang, payload=button.payload))
+        else:
+            await self.send(TextEvent(user=self.ref, language_code=lang, text=line))
+        return True
+
+    async def _control(self, line: str) -> bool:
+        try:
+            words = shlex.split(line[1:])
+        except ValueError:
+            words = line[1:].split()
+        cmd, args = (words[0].lower(), words[1:]) if words else ("help", [])
+        lang = self.locale
+        if cmd in ("quit", "exit", "q"):
+            return False
+        if cmd == "location" and len(args) == 2:
+            try:
+                lat, lon = float(args[0].rstrip(",")), float(args[1])
+            except ValueError:
+                lat = lon = float("nan")
+            if -90 <= lat <= 90 and -180 <= lon <= 180:
+                await self.send(
+                    LocationEvent(user=self.ref, language_code=lang, latitude=lat, longitude=lon)
+                )
+                return True
+            self._print("usage: !location LAT LON (decimal degrees, e.g. !location -6.2 106.8)\n")
+            return True
+        if cmd == "user" and len(args) == 1:
+            self.user, self.buttons = args[0], []
+            self._print(f"(now chatting as {CHANNEL}:{self.user})\n")
+            return True
+        if cmd == "media" and len(args) == 1:
+            await self.send(
+                UnsupportedEvent(user=self.ref, language_code=lang, kind=args[0].lower())
+            )
+            return True
+        self._print(CONTROLS + "\n")
+        return True
+
+    async def run(self, stdin: TextIO = sys.stdin) -> None:
+        interactive = stdin.isatty()
+        if interactive:
+            self._print("Teman Pemilih simulator. Type /start to begin, !help for controls.\n")
+        while True:
+            if interactive:
+                try:
+                    line = await asyncio.to_thread(input, "you> ")
+                except EOFError:
+                    self._print()
+                    return
+            else:
+                line = await asyncio.to_thread(stdin.readline)
+                if not line:
+                    return
+            if not await self.feed(line):
+                return

@@ -1,0 +1,58 @@
+"""The ``votebot`` command and its subcommands (each module adds one group or command)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Coroutine
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from bot import __version__
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup_logging
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Settings, or exit with one clear line naming the bad variable."""
+    try:
+        settings = load_settings(**overrides)
+    except ConfigError as exc:
+        fail(f"Configuration error: {exc}", 2)
+    setup_logging(settings.log_level)
+    return settings
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="votebot")
+def cli() -> None:
+    """Teman Pemilih: the voter's friend chatbot.
+
+    With no configuration it runs on SQLite at db/votebot.sqlite3 with the bundled content.
+    """
+
+
+def _register() -> None:
+    from bot.cli import chat, content, db, i18n
+
+    for module in (chat, content, db, i18n):
+        cli.add_command(module.command)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="votebot")

@@ -1,0 +1,58 @@
+"""``votebot chat``: the terminal simulator."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+from bot.cli import fail, get_settings, run
+from bot.core.content import ContentErrors
+
+
+@click.command("chat")
+@click.option("--user", "user", default="local", show_default=True, help="Simulated user id.")
+@click.option(
+    "--locale",
+    default=None,
+    help="The simulated client's language (e.g. id, en), used until the user picks one.",
+)
+def command(user: str, locale: str | None) -> None:
+    """Chat with the bot in the terminal (no token, no network).
+
+    Reads one message per line from stdin and prints the replies. Buttons print as
+    "[1] Label"; type the number or the label to press one. Lines starting with "!" are
+    controls: !location LAT LON, !user ID, !media KIND, !help, !quit.
+
+    Example: printf '/start\\n1\\n' | votebot chat
+    """
+    settings = get_settings()
+    if "LOG_LEVEL" not in os.environ:
+        logging.getLogger().setLevel(logging.WARNING)  # keep the chat transcript clean
+
+    async def main() -> None:
+        from bot.channels.simulator import Simulator
+        from bot.runtime import open_runtime
+
+        try:
+            runtime = await open_runtime(settings)
+        except ContentErrors as exc:
+            fail("The content has errors (run `votebot content check`):\n" + str(exc))
+        try:
+            sim = Simulator(
+                runtime.core,
+                user=user,
+                locale=locale,
+                color=sys.stdout.isatty(),
+                echo=not sys.stdin.isatty(),
+            )
+            await sim.run(sys.stdin)
+        finally:
+            await runtime.close()
+
+    try:
+        run(main())
+    except KeyboardInterrupt:
+        click.echo()
