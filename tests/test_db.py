@@ -1,0 +1,82 @@
+"""Database behaviour on every backend: migrations match the models, WAL, secrets, timestamps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, select, text
+
+from bot.config import Settings
+from bot.core.events import UserRef
+from bot.db import repo
+from bot.db.engine import Database
+from bot.db.migrate import current_revision, ensure_schema, head_revision
+from bot.db.models import Base, EngagementEvent
+
+
+async def test_migrations_match_the_models(db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        assert await current_revision(db) == head_revision()
+
+        def diff(conn: Connection) -> list[object]:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": False})
+            return list(compare_metadata(ctx, Base.metadata))
+
+        async with db.engine.connect() as conn:
+            assert await conn.run_sync(diff) == [], "write a migration for the model change"
+        assert await ensure_schema(db) is False
+    finally:
+        await db.close()
+
+
+async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(settings: Settings) -> None:
+    if not settings.is_sqlite:
+        return
+    db = Database(settings.database_url)
+    try:
+        async with db.engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert int((await conn.execute(text("PRAGMA busy_timeout"))).scalar() or 0) >= 5000
+    finally:
+        await db.close()
+
+
+async def test_secret_key_is_generated_once_and_shared(db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        async with db.transaction() as s:
+            first = await repo.get_or_create_secret(s)
+        async with db.transaction() as s:
+            assert await repo.get_or_create_secret(s) == first
+        assert len(first) == 64
+    finally:
+        await db.close()
+
+
+async def test_timestamps_are_utc_aware_on_every_backend(db_url: str) -> None:
+    db = Database(db_url)
+    wib = timezone(timedelta(hours=7))
+    try:
+        async with db.transaction() as s:
+            user, created = await repo.get_or_create_user(s, UserRef("test", "tz"))
+            assert created
+            await repo.log_event(
+                s,
+                user_id=user.id,
+                channel="test",
+                event_type="t",
+                name="n",
+                at=datetime(2024, 2, 14, 7, 0, tzinfo=wib),
+            )
+        async with db.transaction() as s:
+            row = await s.scalar(select(EngagementEvent))
+            assert row is not None
+            assert row.created_at == datetime(2024, 2, 14, 0, 0, tzinfo=UTC)
+            assert row.created_at.tzinfo is not None
+            _, created_again = await repo.get_or_create_user(s, UserRef("test", "tz"))
+            assert not created_again
+    finally:
+        await db.close()
