@@ -1,0 +1,58 @@
+"""Build the running application from settings: database, migrations, content and the core."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.core.content import ContentErrors, ContentStore, load_content
+from bot.core.engine import Core
+from bot.core.i18n import available_locales
+from bot.db import repo
+from bot.db.engine import Database
+from bot.db.migrate import ensure_schema
+from bot.logs import register_secret
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    content: ContentStore
+    core: Core
+    secret_key: str
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+def load_bundled_content(settings: Settings) -> ContentStore:
+    store, errors = load_content(
+        settings.content_dir, available_locales(settings.locales_dir), settings.default_locale
+    )
+    if errors:
+        raise ContentErrors(errors)
+    return store
+
+
+async def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+    """Open the database (migrating it if it is behind), load content and build the core."""
+    content = load_bundled_content(settings)
+    db = Database(settings.database_url)
+    try:
+        if migrate and await ensure_schema(db):
+            log.info("database schema upgraded")
+        if settings.secret_key is not None:
+            secret = settings.secret_key.get_secret_value()
+        else:
+            async with db.transaction() as session:
+                secret = await repo.get_or_create_secret(session)
+        register_secret(secret)
+        core = Core(settings, db, content)
+    except BaseException:
+        await db.close()
+        raise
+    return Runtime(settings, db, content, core, secret)
