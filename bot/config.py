@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     locales_dir: Path = Field(ROOT / "locales", validation_alias="VOTEBOT_LOCALES_DIR")
     secret_key: SecretStr | None = Field(None, validation_alias="VOTEBOT_SECRET_KEY")
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "VOTEBOT_LOG_LEVEL"))
+    host: str = Field("127.0.0.1", validation_alias="HOST")
+    port: int = Field(8080, ge=1, le=65535, validation_alias="PORT")
 
     @field_validator("database_url")
     @classmethod

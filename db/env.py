@@ -7,10 +7,10 @@ import asyncio
 from alembic import context
 from sqlalchemy import Connection
 
-from bot.db.models import Base
+from bot.db.schema import load_models
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = load_models()
 
 
 def _configure(connection: Connection) -> None:

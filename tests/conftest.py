@@ -22,7 +22,7 @@ from bot import ROOT
 from bot.config import Settings, load_settings
 from bot.db.engine import Database
 from bot.db.migrate import upgrade
-from bot.db.models import Base
+from bot.db.schema import load_models
 from bot.runtime import Runtime, open_runtime
 from tests.dialog import Dialog
 
@@ -99,7 +99,7 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     db = Database(url)
     try:
         async with db.engine.begin() as conn:
-            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            tables = ", ".join(f'"{t.name}"' for t in load_models().sorted_tables)
             await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     finally:
         await db.close()

@@ -13,7 +13,8 @@ from bot.core.events import UserRef
 from bot.db import repo
 from bot.db.engine import Database
 from bot.db.migrate import current_revision, ensure_schema, head_revision
-from bot.db.models import Base, EngagementEvent
+from bot.db.models import EngagementEvent
+from bot.db.schema import load_models
 
 
 async def test_migrations_match_the_models(db_url: str) -> None:
@@ -23,7 +24,7 @@ async def test_migrations_match_the_models(db_url: str) -> None:
 
         def diff(conn: Connection) -> list[object]:
             ctx = MigrationContext.configure(conn, opts={"compare_type": False})
-            return list(compare_metadata(ctx, Base.metadata))
+            return list(compare_metadata(ctx, load_models()))
 
         async with db.engine.connect() as conn:
             assert await conn.run_sync(diff) == [], "write a migration for the model change"

@@ -205,3 +205,29 @@ async def test_a_crashing_flow_apologises_and_logs(runtime: Runtime) -> None:
         del router.buttons["boom"]
     names = [(e.event_type, e.name) for e in await events(runtime)]
     assert ("error", "RuntimeError") in names
+
+
+async def test_opt_out_and_back_in(dialog: Dialog, runtime: Runtime) -> None:
+    await dialog.say("/start")
+    await dialog.press("Bahasa Indonesia")
+    await dialog.press("Ya, ingatkan aku")
+
+    async def opted_in() -> bool:
+        async with runtime.db.transaction() as s:
+            user = await s.scalar(select(User))
+            assert user is not None
+            return user.opted_in
+
+    assert await opted_in()
+    await dialog.say("BERHENTI")
+    assert "nggak akan kirim pengingat lagi" in dialog.text
+    assert not await opted_in()
+    await dialog.say("mulai")
+    assert "berlangganan" in dialog.text
+    assert await opted_in()
+    await dialog.say("/stop")
+    assert not await opted_in()
+    await dialog.say("/langganan")
+    assert await opted_in()
+    names = [e.name for e in await events(runtime) if e.event_type == "settings"]
+    assert names.count("broadcast_opt_out") == 2

@@ -45,9 +45,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from bot.cli import chat, content, db, i18n
+    from bot.cli import chat, content, db, i18n, serve
 
-    for module in (chat, content, db, i18n):
+    for module in (chat, serve, content, db, i18n):
         cli.add_command(module.command)
 
 

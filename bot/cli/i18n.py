@@ -6,6 +6,7 @@ translated by hand (``update`` marks new and changed entries so ``check`` lists 
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import click
@@ -72,7 +73,8 @@ def update_cmd() -> None:
         locale = po.parent.parent.name
         with po.open("rb") as fh:
             catalog = read_po(fh, locale=locale)
-        catalog.update(template, no_fuzzy_matching=True)
+        # A copy each time: Catalog.update shares the template's new Message objects.
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         if locale == SOURCE_LOCALE:
             for msg in catalog:
                 if msg.id:

@@ -74,12 +74,21 @@ async def menu_button(ctx: Context, args: list[str]) -> None:
     show_menu(ctx)
 
 
-@router.keyword("menu", "start", "mulai", "halo", "hai", "hi", "hello", "hallo", "hey", "p")
+@router.keyword("menu", "halo", "hai", "hi", "hello", "hallo", "hey", "p")
 async def greeting(ctx: Context) -> None:
     if ctx.user.locale is None:
         await onboarding(ctx)
         return
     show_menu(ctx, ctx._("Hi! 👋 What would you like to do?"))
+
+
+@router.keyword("start", "mulai")
+async def start_keyword(ctx: Context) -> None:
+    """START / MULAI: a greeting, and the way back in for someone who opted out of reminders."""
+    if ctx.user.locale is not None and ctx.user.opt_in_asked and not ctx.user.opted_in:
+        await subscribe(ctx, via="keyword")
+        return
+    await greeting(ctx)
 
 
 # --------------------------------------------------------------------------- language
@@ -146,6 +155,50 @@ async def opt_in_button(ctx: Context, args: list[str]) -> None:
     else:
         text = ctx._("No problem, I won't send you reminders.")
     show_menu(ctx, text + "\n\n" + ctx._("What would you like to do? Pick one:"))
+
+
+@router.command(
+    "berhenti", description=N_("stop reminders"), aliases=("stop", "unsubscribe"), order=85
+)
+async def unsubscribe_command(ctx: Context, args: tuple[str, ...]) -> None:
+    await unsubscribe(ctx, via="command")
+
+
+@router.keyword("stop", "berhenti", "unsubscribe", "stop pengingat", "jangan kirim lagi")
+async def unsubscribe_keyword(ctx: Context) -> None:
+    await unsubscribe(ctx, via="keyword")
+
+
+async def unsubscribe(ctx: Context, *, via: str) -> None:
+    was = ctx.user.opted_in
+    await repo.set_opt_in(ctx.session, ctx.user.id, False)
+    ctx.user.opted_in, ctx.user.opt_in_asked = False, True
+    await ctx.log("settings", "broadcast_opt_out", via=via, was_opted_in=was)
+    ctx.reply(
+        ctx._(
+            "Done: I won't send you reminders any more. You can still chat with me any time. "
+            "To get reminders again, send /langganan or START."
+        ),
+        [[Button(ctx._("🏠 Menu"), payload="menu")]],
+    )
+
+
+@router.command("langganan", description=N_("get reminders"), aliases=("subscribe",), order=86)
+async def subscribe_command(ctx: Context, args: tuple[str, ...]) -> None:
+    await subscribe(ctx, via="command")
+
+
+async def subscribe(ctx: Context, *, via: str) -> None:
+    await repo.set_opt_in(ctx.session, ctx.user.id, True)
+    ctx.user.opted_in, ctx.user.opt_in_asked = True, True
+    await ctx.log("settings", "broadcast_opt_in", via=via)
+    ctx.reply(
+        ctx._(
+            "You're subscribed: I'll send you the occasional important reminder. "
+            "Send /berhenti or STOP any time to stop them."
+        ),
+        [[Button(ctx._("🏠 Menu"), payload="menu")]],
+    )
 
 
 # --------------------------------------------------------------------------- help & about

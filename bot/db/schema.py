@@ -1,0 +1,21 @@
+"""The whole schema in one place: import every model module so Alembic and the tests see all tables.
+
+A feature that adds tables keeps them in ``bot/db/models_<feature>.py`` and adds its import here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+from bot.db import models
+
+#: Feature model modules; each defines tables on :class:`bot.db.models.Base`.
+MODEL_MODULES: list[str] = []
+
+
+def load_models() -> MetaData:
+    import importlib
+
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+    return models.Base.metadata

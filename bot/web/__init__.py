@@ -1,0 +1,1 @@
+"""The aiohttp web application shared by webhooks, health checks and the admin dashboard."""
