@@ -231,3 +231,56 @@ async def test_opt_out_and_back_in(dialog: Dialog, runtime: Runtime) -> None:
     assert await opted_in()
     names = [e.name for e in await events(runtime) if e.event_type == "settings"]
     assert names.count("broadcast_opt_out") == 2
+
+
+async def test_notifications_go_out_after_the_commit_through_the_channel_sender(
+    runtime: Runtime,
+) -> None:
+    from bot.core.context import Context
+    from bot.core.replies import Reply
+    from bot.core.router import router
+
+    sent: list[tuple[str, str]] = []
+
+    async def sender(external_id: str, replies: list[Reply]) -> None:
+        sent.append((external_id, replies[0].text))
+
+    async def notify(ctx: Context, args: list[str]) -> None:
+        ctx.notify(UserRef("admin-channel", "42"), [Reply("new report")])
+        ctx.notify(UserRef("nowhere", "1"), [Reply("dropped with a warning")])
+        ctx.reply("ok")
+
+    runtime.core.senders["admin-channel"] = sender
+    router.buttons["notify-test"] = notify
+    try:
+        d = Dialog(runtime.core, user="notifier")
+        await d.tap("notify-test")
+        assert d.text == "ok"
+        assert sent == [("42", "new report")]
+    finally:
+        del router.buttons["notify-test"]
+
+
+async def test_redelivered_messages_are_claimed_once(runtime: Runtime) -> None:
+    from bot.db import repo
+
+    async with runtime.db.transaction() as s:
+        assert await repo.claim_message(s, "telegram", "1001")
+        assert not await repo.claim_message(s, "telegram", "1001")
+        assert await repo.claim_message(s, "whatsapp", "1001")
+    async with runtime.db.transaction() as s:
+        assert not await repo.claim_message(s, "telegram", "1001")
+
+
+async def test_mark_unreachable_logs_once(runtime: Runtime) -> None:
+    from bot.db import repo
+
+    ref = UserRef("test", "gone")
+    await Dialog(runtime.core, user="gone").say("/start")
+    for _ in range(2):
+        async with runtime.db.transaction() as s:
+            await repo.mark_unreachable(s, ref, "Forbidden: bot was blocked by the user")
+    async with runtime.db.transaction() as s:
+        user = await repo.get_user(s, ref)
+        assert user is not None and not user.reachable
+    assert [e.name for e in await events(runtime)].count("unreachable") == 1

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.events import InboundEvent
+from bot.core.events import InboundEvent, UserRef
 from bot.core.i18n import Translator
 from bot.core.replies import Button, Reply
 from bot.db import repo
@@ -32,6 +32,8 @@ class Context:
     #: location.
     fallback_reason: str | None = None
     replies: list[Reply] = field(default_factory=list)
+    #: Messages for other people (e.g. admins about a new report), sent after the commit.
+    notifications: list[tuple[UserRef, list[Reply]]] = field(default_factory=list)
 
     # -- conveniences -----------------------------------------------------------------------
     @property
@@ -60,6 +62,10 @@ class Context:
         r = Reply(text, buttons or [], request_location=request_location, replace=replace)
         self.replies.append(r)
         return r
+
+    def notify(self, ref: UserRef, replies: list[Reply]) -> None:
+        """Send ``replies`` to someone else once this event's transaction has committed."""
+        self.notifications.append((ref, replies))
 
     async def log(self, event_type: str, name: str, **properties: Any) -> None:
         await repo.log_event(

@@ -38,6 +38,8 @@ NIK_RE = re.compile(r"(?<!\d)(?:\d[\s.\-]?){15}\d(?!\d)")
 
 #: Hooks run after every handled event inside its transaction (e.g. metrics); kept tiny.
 AfterHook = Callable[[Context], Awaitable[None]]
+#: Delivers replies to one user of a channel, outside a conversation (a channel's ``send``).
+Sender = Callable[[str, list[Reply]], Awaitable[None]]
 
 
 def looks_like_nik(text: str) -> bool:
@@ -73,6 +75,8 @@ class Core:
             weakref.WeakValueDictionary()
         )
         self.after_hooks: list[AfterHook] = []
+        #: channel name → sender; channels register themselves when they start.
+        self.senders: dict[str, Sender] = {}
 
     def translator(self, locale: str) -> Translator:
         return Translator(locale, self.settings.locales_dir)
@@ -89,7 +93,7 @@ class Core:
         async with lock:
             try:
                 async with self.db.transaction() as session:
-                    return await self._handle(session, event)
+                    ctx = await self._handle(session, event)
             except Exception as exc:
                 log.exception(
                     "error handling a %s event from a %s user: %s",
@@ -98,6 +102,21 @@ class Core:
                     type(exc).__name__,
                 )
                 return await self._apologise(event, exc)
+        await self._deliver_notifications(ctx.notifications)
+        return ctx.replies
+
+    async def _deliver_notifications(self, notes: list[tuple[UserRef, list[Reply]]]) -> None:
+        for ref, replies in notes:
+            sender = self.senders.get(ref.channel)
+            if sender is None:
+                log.warning(
+                    "no sender for channel %r: a notification was not delivered", ref.channel
+                )
+                continue
+            try:
+                await sender(ref.external_id, replies)
+            except Exception as exc:
+                log.warning("notification to a %s user failed: %s", ref.channel, exc)
 
     async def _apologise(self, event: InboundEvent, exc: BaseException) -> list[Reply]:
         locale = self.user_locale(None, event.language_code)
@@ -119,7 +138,7 @@ class Core:
         text = _("Sorry, something went wrong on my side. Please try again in a moment.")
         return [Reply(text)]
 
-    async def _handle(self, session: AsyncSession, event: InboundEvent) -> list[Reply]:
+    async def _handle(self, session: AsyncSession, event: InboundEvent) -> Context:
         user, created = await repo.get_or_create_user(
             session, event.user, language_code=event.language_code
         )
@@ -135,7 +154,7 @@ class Core:
         await self.dispatch(ctx)
         for hook in self.after_hooks:
             await hook(ctx)
-        return ctx.replies
+        return ctx
 
     @staticmethod
     def _describe(event: InboundEvent) -> dict[str, Any]:
@@ -207,6 +226,10 @@ class Core:
             if handler_kw is not None:
                 ctx.clear_state()
                 return await handler_kw(ctx)
+            for regex, handler_re in r.patterns:
+                match = regex.fullmatch(event.text.strip())
+                if match is not None:
+                    return await handler_re(ctx, match)
         if (
             isinstance(event, LocationEvent)
             and r.location_handler is not None

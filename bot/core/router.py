@@ -5,11 +5,13 @@ Order of dispatch (see :meth:`bot.core.engine.Core.dispatch`):
 1. commands (``/name``), also when typed as text;
 2. button payloads ``route:arg:arg`` (unknown routes are stale buttons);
 3. text, locations and media go to the flow the user is in (``state.flow``), if it takes them;
-4. then keywords (``menu``, ``halo``, ...), the location handler, and finally the fallback.
+4. then keywords (``menu``, ``halo``, ...), text patterns, the location handler, and finally the
+   fallback.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ ButtonHandler = Callable[["Context", list[str]], Awaitable[None]]
 #: Gets the event (text, location or media) while the user is in a flow; returns False to pass.
 StateHandler = Callable[["Context", Any], Awaitable[bool]]
 SimpleHandler = Callable[["Context"], Awaitable[None]]
+PatternHandler = Callable[["Context", "re.Match[str]"], Awaitable[None]]
 
 
 class StaleButton(Exception):
@@ -45,6 +48,7 @@ class Router:
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
     states: dict[str, StateHandler] = field(default_factory=dict)
     keywords: dict[str, SimpleHandler] = field(default_factory=dict)
+    patterns: list[tuple[re.Pattern[str], PatternHandler]] = field(default_factory=list)
     deep_links: dict[str, CommandHandler] = field(default_factory=dict)
     location_handler: StateHandler | None = None
     fallback_handler: SimpleHandler | None = None
@@ -85,6 +89,16 @@ class Router:
                 if not key:
                     raise ValueError(f"keyword {word!r} is empty once normalised")
                 self.keywords[key] = fn
+            return fn
+
+        return deco
+
+    def pattern(self, regex: str) -> Callable[[PatternHandler], PatternHandler]:
+        """Handle text matching ``regex`` (full match, case-insensitive), e.g. ``ref CODE``."""
+        compiled = re.compile(regex, re.IGNORECASE)
+
+        def deco(fn: PatternHandler) -> PatternHandler:
+            self.patterns.append((compiled, fn))
             return fn
 
         return deco

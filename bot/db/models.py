@@ -160,6 +160,20 @@ class EngagementEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class ProcessedMessage(Base):
+    """Inbound messages already handled, per channel (Telegram update ids, WhatsApp message ids).
+
+    Platforms deliver at least once; claiming a key here before handling makes a redelivery a
+    no-op, across restarts and across worker processes.
+    """
+
+    __tablename__ = "processed_messages"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    message_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class AppMeta(Base):
     """Small key/value settings the application generates itself (e.g. the secret key)."""
 

@@ -97,6 +97,34 @@ async def log_event(
     )
 
 
+async def claim_message(session: AsyncSession, channel: str, key: str) -> bool:
+    """Record an inbound message key; False if it was seen before (a redelivery to skip)."""
+    from bot.db.models import ProcessedMessage
+
+    result = await session.execute(
+        insert_ignore(session, ProcessedMessage, ["channel", "message_key"]).values(
+            channel=channel, message_key=key[:128], created_at=utcnow()
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def mark_unreachable(session: AsyncSession, ref: UserRef, reason: str) -> None:
+    """The platform says this user cannot be reached (blocked the bot, number gone)."""
+    user = await get_user(session, ref)
+    if user is None or not user.reachable:
+        return
+    user.reachable = False
+    await log_event(
+        session,
+        user_id=user.id,
+        channel=ref.channel,
+        event_type="delivery",
+        name="unreachable",
+        properties={"reason": reason[:64]},
+    )
+
+
 async def get_meta(session: AsyncSession, key: str) -> str | None:
     return await session.scalar(select(AppMeta.value).where(AppMeta.key == key))
 
