@@ -7,6 +7,7 @@ Every setting has a sensible default so that ``votebot chat`` runs with no confi
 from __future__ import annotations
 
 import logging
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from sqlalchemy.exc import ArgumentError
 from bot import ROOT
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///db/votebot.sqlite3"
+#: The Graph API base URL with its version (v26.0 is the newest documented version).
+DEFAULT_WHATSAPP_API_URL = "https://graph.facebook.com/v26.0"
 
 _DRIVER_ALIASES = {
     "sqlite": "sqlite+aiosqlite",
@@ -71,6 +74,11 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "VOTEBOT_LOG_LEVEL"))
     host: str = Field("127.0.0.1", validation_alias="HOST")
     port: int = Field(8080, ge=1, le=65535, validation_alias="PORT")
+    whatsapp_token: SecretStr | None = Field(None, validation_alias="WHATSAPP_TOKEN")
+    whatsapp_phone_number_id: str | None = Field(None, validation_alias="WHATSAPP_PHONE_NUMBER_ID")
+    whatsapp_app_secret: SecretStr | None = Field(None, validation_alias="WHATSAPP_APP_SECRET")
+    whatsapp_verify_token: SecretStr | None = Field(None, validation_alias="WHATSAPP_VERIFY_TOKEN")
+    whatsapp_api_url: str = Field(DEFAULT_WHATSAPP_API_URL, validation_alias="WHATSAPP_API_URL")
 
     @field_validator("database_url")
     @classmethod
@@ -104,6 +112,35 @@ class Settings(BaseSettings):
     @classmethod
     def _check_locale_shape(cls, value: str) -> str:
         return value.strip()
+
+    @field_validator("whatsapp_token", "whatsapp_app_secret", "whatsapp_verify_token")
+    @classmethod
+    def _check_whatsapp_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if any(c.isspace() for c in value.get_secret_value().strip()):
+            raise ValueError("must not contain spaces")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("whatsapp_phone_number_id")
+    @classmethod
+    def _check_phone_number_id(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        if not value:
+            return None
+        if not value.isdigit():
+            raise ValueError(
+                "must be the numeric phone number ID from the Meta app (not the phone number)"
+            )
+        return value
+
+    @field_validator("whatsapp_api_url")
+    @classmethod
+    def _check_api_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^\s/]+(/[^\s]*)?$", value):
+            raise ValueError("must be an http(s) URL such as https://graph.facebook.com/v26.0")
+        return value
 
     @cached_property
     def is_sqlite(self) -> bool:

@@ -19,7 +19,9 @@ from bot.web.app import create_app
 log = logging.getLogger(__name__)
 
 #: Channel classes as ``module:Class``; each has ``configured(settings)`` and takes a Runtime.
-CHANNELS: list[str] = []
+CHANNELS: list[str] = [
+    "bot.channels.whatsapp:WhatsAppChannel",
+]
 #: Background services (``module:factory``) started with the server, e.g. the broadcast dispatcher;
 #: a factory takes the Runtime and the started channels and returns a Service or None.
 SERVICES: list[str] = []

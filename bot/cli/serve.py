@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from bot.cli import get_settings, run
+from bot.cli import fail, get_settings, run
+from bot.config import ConfigError
 from bot.server import NO_CHANNEL, configured_channels, serve
 
 
@@ -17,7 +18,11 @@ def command() -> None:
     Applies database migrations on start. Stops cleanly on SIGTERM or Ctrl-C.
     """
     settings = get_settings()
-    if not configured_channels(settings):
+    try:
+        channels = configured_channels(settings)
+    except ConfigError as exc:
+        fail(f"Configuration error: {exc}", 2)
+    if not channels:
         click.echo(NO_CHANNEL, err=True)
         sys.exit(1)
     sys.exit(run(serve(settings)))
