@@ -17,7 +17,7 @@ from bot.config import ConfigError
 from bot.core.events import InboundEvent, UserRef
 from bot.core.replies import Button, Image, Reply
 from bot.db import repo
-from bot.db.models import ProcessedMessage, User, utcnow
+from bot.db.models import EngagementEvent, ProcessedMessage, User, utcnow
 from bot.db.models_whatsapp import WhatsAppMessage
 from bot.runtime import Runtime, open_runtime
 from bot.web.app import MAX_BODY_BYTES, create_app
@@ -355,6 +355,14 @@ async def test_statuses_are_recorded_per_outbound_message(wa: Harness, wa_runtim
         two = await s.get(WhatsAppMessage, second)
         assert one is not None and one.status == "read" and one.error_code is None
         assert two is not None and two.status == "failed" and two.error_code == 131026
+        logged = (
+            await s.scalars(
+                select(EngagementEvent.properties).where(EngagementEvent.event_type == "whatsapp")
+            )
+        ).all()
+    # "delivered" after "read" does not move the status back, and is not counted again.
+    assert [p["status"] for p in logged] == ["sent", "read", "failed"]
+    assert logged[2]["error_code"] == 131026
     assert not (await get_user(wa_runtime)).reachable
 
 

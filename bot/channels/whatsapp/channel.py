@@ -416,6 +416,16 @@ class WhatsAppChannel(Channel):
                 row.status, row.updated_at = state, now
                 if state == "failed":
                     row.error_code, row.error_title = code, title
+                # The engagement log keeps delivery figures for reports (no ids, no text).
+                user = await repo.get_user(session, UserRef(CHANNEL, wa_id)) if wa_id else None
+                await repo.log_event(
+                    session,
+                    user_id=user.id if user else None,
+                    channel=CHANNEL,
+                    event_type="whatsapp",
+                    name="status",
+                    properties={"status": state, **({"error_code": code} if code else {})},
+                )
             if state == "failed":
                 log.warning(
                     "WhatsApp message to %s failed: error %s %s", masked(wa_id), code, title
