@@ -367,4 +367,6 @@ def _import_kinds() -> None:
 
 
 #: Modules that call :func:`register_kind` when imported.
-CONTENT_MODULES: list[str] = []
+CONTENT_MODULES: list[str] = [
+    "bot.core.quiz.content",
+]
