@@ -9,6 +9,7 @@ import pytest
 from bot import ROOT
 from bot.core.content import load_content
 from bot.core.i18n import available_locales
+from bot.core.quiz.certificate import InvalidName, clean_name
 from bot.core.quiz.content import Quiz, all_quizzes, get_quiz
 from tests.test_content import check, write
 
@@ -224,3 +225,25 @@ def test_bundled_quizzes_are_valid_sourced_and_big_enough() -> None:
             for question in quiz.questions:
                 assert question.source_ids and set(question.source_ids) <= source_ids
     assert set(store.items["quizzes"]["id"]) == set(store.items["quizzes"]["en"])
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  Rina   Wulandari ", "Rina Wulandari"),
+        ("Ana\u200b\tPutri", "Ana Putri"),  # invisible and control characters go
+        ("Budi 2", "Budi 2"),
+    ],
+)
+def test_certificate_names_are_cleaned(raw: str, expected: str) -> None:
+    assert clean_name(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [("3174 0123 4567", "digits"), ("x", "length"), ("y" * 41, "length"), ("!!! ???", "letters")],
+)
+def test_certificate_names_are_rejected(raw: str, reason: str) -> None:
+    with pytest.raises(InvalidName) as info:
+        clean_name(raw)
+    assert info.value.reason == reason
