@@ -314,3 +314,23 @@ async def test_quizzes_speak_indonesian(dialog: Dialog) -> None:
     assert "Soal 1 dari 10" in dialog.text
     await answer(dialog, right=False)
     assert "Belum tepat" in dialog.text and "Sumber:" in dialog.text
+
+
+async def test_the_database_refuses_a_second_answer_to_a_question(runtime: Runtime) -> None:
+    """The backstop behind the double-tap check: one answer per (attempt, question)."""
+    from bot.db import repo_quiz
+
+    d = Dialog(runtime.core)
+    await d.say("/kuis voting-basics")
+    async with runtime.db.transaction() as s:
+        attempt = await s.get(QuizAttempt, 1)
+        assert attempt is not None
+        first = await repo_quiz.record_answer(
+            s, attempt, question_id="who-may-vote", option=1, correct=True, seconds=3
+        )
+        again = await repo_quiz.record_answer(
+            s, attempt, question_id="who-may-vote", option=0, correct=False, seconds=1
+        )
+        assert (first, again) == (True, False)
+        stored = await repo_quiz.answers(s, 1)
+        assert stored["who-may-vote"].option == 1
