@@ -369,4 +369,5 @@ def _import_kinds() -> None:
 #: Modules that call :func:`register_kind` when imported.
 CONTENT_MODULES: list[str] = [
     "bot.channels.whatsapp.templates",
+    "bot.core.quiz.content",
 ]

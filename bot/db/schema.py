@@ -12,6 +12,7 @@ from bot.db import models
 #: Feature model modules; each defines tables on :class:`bot.db.models.Base`.
 MODEL_MODULES: list[str] = [
     "bot.db.models_whatsapp",
+    "bot.db.models_quiz",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Quizzes: Markdown-authored content, scoring data, leaderboards and the certificate."""
