@@ -7,6 +7,7 @@ Every setting has a sensible default so that ``votebot chat`` runs with no confi
 from __future__ import annotations
 
 import logging
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,10 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "VOTEBOT_LOG_LEVEL"))
     host: str = Field("127.0.0.1", validation_alias="HOST")
     port: int = Field(8080, ge=1, le=65535, validation_alias="PORT")
+    #: Where admins get new reports, as ``CHANNEL:ID`` (e.g. ``telegram:-1001234``).
+    admin_chat_id: str | None = Field(None, validation_alias="ADMIN_CHAT_ID")
+    #: The Telegram bot's username, for personal ``t.me`` deep links (e.g. TemanPemilihBot).
+    telegram_bot_username: str | None = Field(None, validation_alias="TELEGRAM_BOT_USERNAME")
 
     @field_validator("database_url")
     @classmethod
@@ -99,6 +104,25 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters (or unset, to generate one)")
         return value
+
+    @field_validator("admin_chat_id")
+    @classmethod
+    def _check_admin_chat(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from bot.core.events import UserRef
+
+        return str(UserRef.parse(value))
+
+    @field_validator("telegram_bot_username")
+    @classmethod
+    def _check_bot_username(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        name = value.strip().removeprefix("@")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", name):
+            raise ValueError("must be a Telegram bot username: 4-32 letters, digits or underscores")
+        return name
 
     @field_validator("default_locale")
     @classmethod

@@ -11,6 +11,10 @@ import importlib
 FLOW_MODULES = [
     "bot.core.flows.basics",
     "bot.core.flows.info",
+    "bot.core.flows.pledge",
+    "bot.core.flows.referral",
+    "bot.core.flows.report",
+    "bot.core.flows.calendar",
 ]
 
 
