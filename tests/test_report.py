@@ -234,6 +234,8 @@ async def test_a_place_that_is_no_kabupaten_is_kept_as_text(runtime: Runtime) ->
     assert "I can only take a photo here" in d.text
     await d.media("photo", b"garbage")
     assert "couldn't open that photo" in d.text
+    await d.media("photo")  # a channel that could not download it
+    assert "couldn't open that photo" in d.text
     await d.press("Skip")
     assert "Somewhere nobody knows" in d.text and "Who was involved: unknown" in d.text
     await d.say("whatever")

@@ -217,7 +217,7 @@ async def pick_kabupaten(ctx: Context, text: str, data: dict[str, Any]) -> None:
 
 
 async def take_photo(ctx: Context, event: UnsupportedEvent, data: dict[str, Any]) -> None:
-    if event.kind != "photo" or not event.data:
+    if event.kind != "photo":
         await ctx.log("report", "evidence_unsupported", media=event.kind[:32])
         ctx.reply(
             ctx._(
@@ -228,6 +228,8 @@ async def take_photo(ctx: Context, event: UnsupportedEvent, data: dict[str, Any]
         )
         return
     try:
+        if not event.data:  # the channel could not fetch the picture
+            raise BadPhoto("no data")
         clean = strip_metadata(event.data)
     except BadPhoto:
         await ctx.log("report", "photo_unreadable")
