@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr | None = Field(None, validation_alias="WHATSAPP_APP_SECRET")
     whatsapp_verify_token: SecretStr | None = Field(None, validation_alias="WHATSAPP_VERIFY_TOKEN")
     whatsapp_api_url: str = Field(DEFAULT_WHATSAPP_API_URL, validation_alias="WHATSAPP_API_URL")
+    #: Where admins get new reports, as ``CHANNEL:ID`` (e.g. ``telegram:-1001234``).
+    admin_chat_id: str | None = Field(None, validation_alias="ADMIN_CHAT_ID")
+    #: The Telegram bot's username, for personal ``t.me`` deep links (e.g. TemanPemilihBot).
+    telegram_bot_username: str | None = Field(None, validation_alias="TELEGRAM_BOT_USERNAME")
 
     @field_validator("database_url")
     @classmethod
@@ -107,6 +111,25 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters (or unset, to generate one)")
         return value
+
+    @field_validator("admin_chat_id")
+    @classmethod
+    def _check_admin_chat(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from bot.core.events import UserRef
+
+        return str(UserRef.parse(value))
+
+    @field_validator("telegram_bot_username")
+    @classmethod
+    def _check_bot_username(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        name = value.strip().removeprefix("@")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", name):
+            raise ValueError("must be a Telegram bot username: 4-32 letters, digits or underscores")
+        return name
 
     @field_validator("default_locale")
     @classmethod

@@ -259,9 +259,14 @@ class ContentKind(Generic[T]):
         parse: Callable[[Document], T],
         item_id: Callable[[T], str],
         cross_check: Callable[[dict[str, dict[str, T]], str], list[ContentError]] | None = None,
+        *,
+        shared: bool = False,
     ) -> None:
         self.name, self.pattern, self.parse, self.item_id = name, pattern, parse, item_id
         self.cross_check = cross_check
+        #: A shared kind lives in the content root, not under a locale (e.g. ``calendar.md``);
+        #: it is parsed once, as the default locale's, so every locale falls back to it.
+        self.shared = shared
 
 
 def register_kind(kind: ContentKind[Any]) -> ContentKind[Any]:
@@ -336,26 +341,39 @@ def load_content(
             continue
         claimed: set[Path] = set()
         for kind in ContentKind.registry.values():
-            bucket = store.items.setdefault(kind.name, {}).setdefault(locale, {})
-            for path in sorted(base.glob(kind.pattern)):
-                claimed.add(path)
-                try:
-                    item = kind.parse(parse_document(path, locale))
-                except ContentErrors as exc:
-                    errors.extend(exc.errors)
-                    continue
-                item_id = kind.item_id(item)
-                if item_id in bucket:
-                    errors.append(ContentError(path, 1, f"duplicate {kind.name} id '{item_id}'"))
-                    continue
-                bucket[item_id] = item
+            if not kind.shared:
+                errors.extend(_load_kind(store, kind, base, locale, claimed))
         for path in sorted(base.rglob("*.md")):
             if path not in claimed:
                 errors.append(ContentError(path, 1, "not a known kind of content file here"))
     for kind in ContentKind.registry.values():
+        if kind.shared:
+            errors.extend(_load_kind(store, kind, root, default_locale, set()))
+    for kind in ContentKind.registry.values():
         if kind.cross_check:
             errors.extend(kind.cross_check(store.items.get(kind.name, {}), default_locale))
     return store, sorted(set(errors))
+
+
+def _load_kind(
+    store: ContentStore, kind: ContentKind[Any], base: Path, locale: str, claimed: set[Path]
+) -> list[ContentError]:
+    """Parse the files of one kind under ``base`` into the store as ``locale``'s items."""
+    errors: list[ContentError] = []
+    bucket = store.items.setdefault(kind.name, {}).setdefault(locale, {})
+    for path in sorted(base.glob(kind.pattern)):
+        claimed.add(path)
+        try:
+            item = kind.parse(parse_document(path, locale))
+        except ContentErrors as exc:
+            errors.extend(exc.errors)
+            continue
+        item_id = kind.item_id(item)
+        if item_id in bucket:
+            errors.append(ContentError(path, 1, f"duplicate {kind.name} id '{item_id}'"))
+            continue
+        bucket[item_id] = item
+    return errors
 
 
 def _import_kinds() -> None:
@@ -370,4 +388,6 @@ def _import_kinds() -> None:
 CONTENT_MODULES: list[str] = [
     "bot.channels.whatsapp.templates",
     "bot.core.quiz.content",
+    "bot.core.pledge",
+    "bot.core.calendar",
 ]

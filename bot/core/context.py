@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,6 +48,10 @@ class Context:
     @property
     def settings(self) -> Settings:
         return self.core.settings
+
+    def now(self) -> datetime:
+        """The current UTC time from the core's (replaceable) clock."""
+        return self.core.clock()
 
     def _(self, message: str) -> str:
         return self.t.gettext(message)

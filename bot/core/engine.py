@@ -7,6 +7,7 @@ import logging
 import re
 import weakref
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,6 +78,8 @@ class Core:
         self.after_hooks: list[AfterHook] = []
         #: channel name → sender; channels register themselves when they start.
         self.senders: dict[str, Sender] = {}
+        #: "Now" for flows that depend on the date (countdowns); tests replace it.
+        self.clock: Callable[[], datetime] = utcnow
 
     def translator(self, locale: str) -> Translator:
         return Translator(locale, self.settings.locales_dir)

@@ -13,6 +13,7 @@ from bot.db import models
 MODEL_MODULES: list[str] = [
     "bot.db.models_whatsapp",
     "bot.db.models_quiz",
+    "bot.db.models_pledge",
 ]
 
 

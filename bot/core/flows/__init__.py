@@ -12,6 +12,10 @@ FLOW_MODULES = [
     "bot.core.flows.basics",
     "bot.core.flows.info",
     "bot.core.flows.quiz",
+    "bot.core.flows.pledge",
+    "bot.core.flows.referral",
+    "bot.core.flows.report",
+    "bot.core.flows.calendar",
 ]
 
 

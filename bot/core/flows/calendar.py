@@ -1,0 +1,95 @@
+"""``/jadwal``: the countdown to the next voting day and the stages of each election."""
+
+from __future__ import annotations
+
+from bot.core.calendar import CALENDAR_ID, STAGE_KINDS, Calendar, Election, today_in_wib
+from bot.core.content import Source
+from bot.core.context import Context
+from bot.core.flows.info import format_sources
+from bot.core.flows.pledge import FLOW as PLEDGE_FLOW
+from bot.core.flows.pledge import menu_row, reminder_button
+from bot.core.formatting import escape
+from bot.core.i18n import N_
+from bot.core.menu import menu_item
+from bot.core.replies import Button
+from bot.core.router import router
+from bot.db import pledge_repo
+
+menu_item("calendar", N_("📅 Election dates"), "jadwal", order=50)
+
+
+@router.command(
+    "jadwal", description=N_("countdown to voting day"), aliases=("calendar",), order=50
+)
+async def calendar_command(ctx: Context, args: tuple[str, ...]) -> None:
+    await show_calendar(ctx)
+
+
+@router.button("jadwal")
+async def calendar_button(ctx: Context, args: list[str]) -> None:
+    await show_calendar(ctx)
+
+
+def election_lines(ctx: Context, election: Election) -> list[str]:
+    name = election.display_name(ctx.locale, ctx.content.default_locale)
+    lines = [f"**{escape(name)}**"]
+    for stage in election.sorted_stages():
+        when = ctx.t.date(stage.date)
+        if stage.end is not None:
+            when = ctx._("{start} to {end}").format(start=when, end=ctx.t.date(stage.end))
+        lines.append(f"- {escape(ctx._(STAGE_KINDS[stage.kind]))}: {when}")
+    return lines
+
+
+async def show_calendar(ctx: Context) -> None:
+    calendar = ctx.content.get("calendar", CALENDAR_ID, ctx.locale)
+    if not isinstance(calendar, Calendar):
+        ctx.reply(ctx._("The election calendar is not available right now."), [menu_row(ctx)])
+        return
+    today = today_in_wib(ctx.now())
+    upcoming = calendar.next_election(today)
+    blocks: list[str] = []
+    shown: list[Election] = []
+    if upcoming is not None:
+        days = (upcoming.voting_day - today).days
+        name = escape(upcoming.display_name(ctx.locale, ctx.content.default_locale))
+        if days == 0:
+            head = ctx._("🗳️ Today is voting day for **{election}**! Go and vote.")
+        elif days == 1:
+            head = ctx._("🗳️ **{election}**: voting day is tomorrow!")
+        else:
+            head = ctx.t.ngettext(
+                "🗳️ **{election}**: {days} day to go until voting day.",
+                "🗳️ **{election}**: {days} days to go until voting day.",
+                days,
+            )
+        blocks.append(
+            head.format(election=name, days=ctx.t.number(days))
+            + "\n"
+            + ctx._("Voting day: {date}").format(date=ctx.t.date(upcoming.voting_day, "full"))
+        )
+        shown.append(upcoming)
+        await ctx.log("calendar", "countdown_viewed", election=upcoming.id, days=days)
+    else:
+        blocks.append(
+            ctx._(
+                "📅 No voting day is scheduled yet. I'll add the next one as soon as its date is "
+                "official. The most recent ones:"
+            )
+        )
+        shown.extend(calendar.past_elections(today))
+        await ctx.log("calendar", "countdown_viewed", election=None)
+    sources: list[Source] = []
+    for election in shown:
+        blocks.append("\n".join(election_lines(ctx, election)))
+        for stage in election.sorted_stages():
+            sources.extend(s for s in stage.sources if s.id not in {x.id for x in sources})
+    blocks.append(format_sources(ctx, sources))
+    pledge = await pledge_repo.get_pledge(ctx.session, ctx.user.id)
+    rows: list[list[Button]] = []
+    if pledge is not None and pledge.withdrawn_at is None:
+        rows.append([await reminder_button(ctx)])
+    else:
+        rows.append([Button(ctx._("🤝 Take the pledge"), payload=PLEDGE_FLOW)])
+    rows.append(menu_row(ctx))
+    ctx.reply("\n\n".join(blocks), rows)
