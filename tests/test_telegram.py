@@ -503,3 +503,14 @@ def test_helpers() -> None:
     assert file_url("http://127.0.0.1:8081/bot/") == "http://127.0.0.1:8081/file/bot"
     assert webhook_path("https://bot.example.org/") == "/telegram"
     assert webhook_path("https://bot.example.org/hooks/tg") == "/hooks/tg"
+
+
+async def test_stop_finishes_the_updates_in_flight(db_url: str) -> None:
+    async with FakeBotAPI() as api:
+        async with running(db_url, api) as h:
+            h.channel.backoff_base = h.channel.backoff_cap = 0.3
+            api.fail("sendMessage", "500", times=2)
+            api.push(api.message_update("/menu", 91))
+            await api.wait_for(lambda: any(c.method == "sendMessage" for c in api.log))
+        # stop() returned only after the retried reply went out.
+        assert [c.ok for c in api.log if c.method == "sendMessage"] == [False, False, True]

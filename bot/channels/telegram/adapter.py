@@ -6,6 +6,7 @@ Nothing here does I/O, so it is tested (and fuzzed) without a network. The chann
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -107,27 +108,71 @@ def _addressed_command(text: str, bot_username: str) -> bool | None:
     return bool(at) and bool(bot_username) and target.casefold() == bot_username.casefold()
 
 
+class Unreadable(TypeError):
+    """An update whose fields don't have the types the Bot API documents."""
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Unreadable(f"expected an integer, got {type(value).__name__}")
+    return value
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise Unreadable(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _coordinate(value: object, bound: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Unreadable("not a coordinate")
+    if not math.isfinite(value) or abs(value) > bound:
+        raise Unreadable("not a coordinate")
+    return float(value)
+
+
 def parse_update(update: Update, bot_id: int, bot_username: str) -> Inbound:
-    """Translate one update. Never raises on odd but well-typed updates."""
+    """Translate one update; an update with ill-typed fields becomes kind ``unreadable``.
+
+    python-telegram-bot does not check field types when it reads JSON, so the fields used here
+    are checked before they reach the core.
+    """
+    try:
+        return _parse(update, bot_id, bot_username)
+    except (AttributeError, TypeError, ValueError):
+        return Inbound(None, kind="unreadable")
+
+
+def _parse(update: Update, bot_id: int, bot_username: str) -> Inbound:
     if update.callback_query is not None:
         return _parse_callback(update)
     if update.my_chat_member is not None:
         member = update.my_chat_member
         if member.chat.type == "private" and member.new_chat_member.status == "kicked":
-            ref = UserRef(CHANNEL, str(member.from_user.id))
+            ref = UserRef(CHANNEL, str(_int(member.from_user.id)))
             return Inbound(None, member.chat.id, "private", "blocked", blocked=ref)
         return Inbound(None, member.chat.id, member.chat.type)
     message = update.message
     if message is None:
         return Inbound(None)
     chat = message.chat
+    _int(chat.id)
+    _str(chat.type)
     sender = message.from_user
     if sender is None or sender.is_bot:
         return Inbound(None, chat.id, chat.type)
+    _int(sender.id)
+    _opt_str(sender.language_code)
+    _opt_str(sender.first_name)
     in_group = chat.type in GROUP_TYPES
     if chat.type not in GROUP_TYPES and chat.type != "private":
         return Inbound(None, chat.id, chat.type)
-    text = message.text
+    text = _opt_str(message.text)
     if in_group:
         replied = message.reply_to_message
         to_bot = (
@@ -163,8 +208,8 @@ def parse_update(update: Update, bot_id: int, bot_username: str) -> Inbound:
             language_code=lang,
             first_name=name,
             in_group=in_group,
-            latitude=message.location.latitude,
-            longitude=message.location.longitude,
+            latitude=_coordinate(message.location.latitude, 90),
+            longitude=_coordinate(message.location.longitude, 180),
         )
     else:
         kind = "unsupported"
@@ -181,10 +226,17 @@ def parse_update(update: Update, bot_id: int, bot_username: str) -> Inbound:
 def _parse_callback(update: Update) -> Inbound:
     query = update.callback_query
     assert query is not None
+    _str(query.id)
     sender = query.from_user
+    _int(sender.id)
+    _opt_str(sender.language_code)
+    _opt_str(sender.first_name)
+    _opt_str(query.data)
     message = query.message
-    chat_id = message.chat.id if message is not None else None
-    chat_type = message.chat.type if message is not None else "unknown"
+    chat_id = _int(message.chat.id) if message is not None else None
+    chat_type = _str(message.chat.type) if message is not None else "unknown"
+    if message is not None and not isinstance(message.message_id, int):
+        raise Unreadable("message_id")
     if query.data is None or sender.is_bot or chat_id is None:
         # A game button or an inline-mode message: nothing to reply to, only acknowledge.
         return Inbound(None, chat_id, chat_type, "button", callback_query_id=query.id)

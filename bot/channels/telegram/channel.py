@@ -334,6 +334,8 @@ class TelegramChannel(Channel):
         inbound: Inbound | None = None
         try:
             inbound = parse_update(update, self.bot_id, self.bot_username)
+            if inbound.kind == "unreadable":
+                log.warning("telegram: skipped update %s with ill-typed fields", update.update_id)
             if not inbound.acts:
                 return
             key = inbound.chat_id if inbound.chat_id is not None else update.update_id
