@@ -11,8 +11,16 @@ import re
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -22,6 +30,12 @@ from bot import ROOT
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///db/votebot.sqlite3"
 #: The Graph API base URL with its version (v26.0 is the newest documented version).
 DEFAULT_WHATSAPP_API_URL = "https://graph.facebook.com/v26.0"
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
+
+#: A token from @BotFather: the bot's numeric id, a colon, then letters, digits, ``_`` and ``-``.
+_TELEGRAM_TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+#: Telegram accepts 1-256 characters of A-Z, a-z, 0-9, ``_`` and ``-`` as a webhook secret.
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 
 _DRIVER_ALIASES = {
     "sqlite": "sqlite+aiosqlite",
@@ -84,6 +98,16 @@ class Settings(BaseSettings):
     #: The Telegram bot's username, for personal ``t.me`` deep links (e.g. TemanPemilihBot).
     telegram_bot_username: str | None = Field(None, validation_alias="TELEGRAM_BOT_USERNAME")
 
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_url: str = Field(DEFAULT_TELEGRAM_API_URL, validation_alias="TELEGRAM_API_URL")
+    telegram_webhook_url: str | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, validation_alias="TELEGRAM_WEBHOOK_SECRET", validate_default=True
+    )
+    telegram_max_connections: int = Field(
+        40, ge=1, le=100, validation_alias="TELEGRAM_MAX_CONNECTIONS"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
@@ -130,6 +154,61 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", name):
             raise ValueError("must be a Telegram bot username: 4-32 letters, digits or underscores")
         return name
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _check_telegram_token(cls, value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        token = str(value).strip()
+        if not _TELEGRAM_TOKEN_RE.match(token):
+            # Never echo the value: it may be a real token pasted with a typo.
+            raise ValueError("does not look like a token from @BotFather (123456789:ABC…)")
+        return token
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _check_telegram_api_url(cls, value: str) -> str:
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as https://api.telegram.org/bot")
+        return value
+
+    @field_validator("telegram_webhook_url", mode="before")
+    @classmethod
+    def _check_telegram_webhook_url(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        value = str(value).strip()
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.netloc:
+            raise ValueError(
+                "must be the public https:// URL Telegram posts updates to "
+                "(e.g. https://bot.example.org/telegram)"
+            )
+        return value
+
+    @field_validator("telegram_webhook_secret", mode="before")
+    @classmethod
+    def _check_telegram_webhook_secret(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is not None and not str(value).strip():
+            value = None
+        if value is None:
+            if info.data.get("telegram_webhook_url"):
+                raise ValueError(
+                    "required when TELEGRAM_WEBHOOK_URL is set (16-256 characters of "
+                    "A-Z, a-z, 0-9, _ and -; e.g. from `openssl rand -hex 32`)"
+                )
+            return None
+        secret = str(value).strip()
+        if not _WEBHOOK_SECRET_RE.match(secret):
+            raise ValueError("use 16-256 characters of A-Z, a-z, 0-9, _ and - only")
+        return secret
 
     @field_validator("default_locale")
     @classmethod
@@ -200,7 +279,11 @@ def load_settings(**overrides: Any) -> Settings:
         message = str(err["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"{name}: {message}") from None
     from bot.core.i18n import available_locales
+    from bot.logs import register_secret
 
+    for secret in (settings.telegram_bot_token, settings.telegram_webhook_secret):
+        if secret is not None:
+            register_secret(secret.get_secret_value())
     locales = available_locales(settings.locales_dir)
     if settings.default_locale not in locales:
         raise ConfigError(

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from bot.channels.base import Channel
+from bot.channels.base import Channel, StartupError
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from bot.web.app import create_app
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 #: Channel classes as ``module:Class``; each has ``configured(settings)`` and takes a Runtime.
 CHANNELS: list[str] = [
     "bot.channels.whatsapp:WhatsAppChannel",
+    "bot.channels.telegram:TelegramChannel",
 ]
 #: Background services (``module:factory``) started with the server, e.g. the broadcast dispatcher;
 #: a factory takes the Runtime and the started channels and returns a Service or None.
@@ -112,7 +113,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     try:
-        await server.start()
+        try:
+            await server.start()
+        except StartupError as exc:
+            log.error("%s", exc)
+            return 1
         await stop.wait()
         log.info("stopping: finishing the updates in flight")
     finally:

@@ -17,6 +17,10 @@ from bot.core.replies import Reply
 from bot.runtime import Runtime
 
 
+class StartupError(Exception):
+    """A channel cannot start (token rejected, API unreachable): one clear line, exit 1."""
+
+
 class DeliveryError(Exception):
     """A message could not be delivered; subclasses say what the sender should do."""
 

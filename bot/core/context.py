@@ -65,6 +65,8 @@ class Context:
         replace: bool = False,
     ) -> Reply:
         r = Reply(text, buttons or [], request_location=request_location, replace=replace)
+        if request_location:
+            r.location_label = self._("📍 Share my location")
         self.replies.append(r)
         return r
 

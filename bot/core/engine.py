@@ -25,6 +25,7 @@ from bot.core.events import (
     UserRef,
     parse_command,
 )
+from bot.core.flood import FloodControl, Verdict
 from bot.core.i18n import Translator, available_locales, negotiate
 from bot.core.replies import Button, Reply
 from bot.core.router import Router, StaleButton, normalise_keyword
@@ -80,6 +81,9 @@ class Core:
         self.senders: dict[str, Sender] = {}
         #: "Now" for flows that depend on the date (countdowns); tests replace it.
         self.clock: Callable[[], datetime] = utcnow
+        #: Per-user flood control (more than ~10 events in 5 s: one "slow down", then quiet);
+        #: None turns it off (the terminal simulator, where scripted input arrives at once).
+        self.flood: FloodControl | None = FloodControl()
 
     def translator(self, locale: str) -> Translator:
         return Translator(locale, self.settings.locales_dir)
@@ -89,7 +93,14 @@ class Core:
         return negotiate([chosen, language_code], self.locales, self.settings.default_locale)
 
     async def handle(self, event: InboundEvent) -> list[Reply]:
-        """Handle one event; never raises for a flow's error (the user gets an apology)."""
+        """Handle one event; never raises for a flow's error (the user gets an apology).
+
+        A user over the flood limit gets one "slow down" and then no reply (an empty list) until
+        the cool-down ends; adapters still acknowledge the event (e.g. a button press).
+        """
+        verdict = Verdict.OK if self.flood is None else self.flood.check(event.user)
+        if verdict is not Verdict.OK:
+            return [] if verdict is Verdict.DROP else await self._slow_down(event)
         lock = self._locks.get(event.user)
         if lock is None:
             lock = self._locks.setdefault(event.user, asyncio.Lock())
@@ -121,7 +132,8 @@ class Core:
             except Exception as exc:
                 log.warning("notification to a %s user failed: %s", ref.channel, exc)
 
-    async def _apologise(self, event: InboundEvent, exc: BaseException) -> list[Reply]:
+    async def _record_outside_flow(self, event: InboundEvent, event_type: str, name: str) -> str:
+        """Log one engagement row for an event no flow handled; return the user's locale."""
         locale = self.user_locale(None, event.language_code)
         try:
             async with self.db.transaction() as session:
@@ -131,13 +143,28 @@ class Core:
                     session,
                     user_id=user.id,
                     channel=user.channel,
-                    event_type="error",
-                    name=type(exc).__name__,
+                    event_type=event_type,
+                    name=name,
                     properties={"kind": event_kind(event)},
                 )
         except Exception:
-            log.exception("could not record the error in the engagement log")
-        _ = self.translator(locale)
+            log.exception("could not record a %s event in the engagement log", event_type)
+        return locale
+
+    async def _slow_down(self, event: InboundEvent) -> list[Reply]:
+        _ = self.translator(await self._record_outside_flow(event, "flood", "slow_down"))
+        text = _(
+            "Whoa, that's a lot of messages at once! 😅 Give me a few seconds, then send your "
+            "message again."
+        )
+        return [Reply(text)]
+
+    async def apologise(self, event: InboundEvent, exc: BaseException) -> list[Reply]:
+        """The apology for an error outside the core (e.g. in an adapter), logged like a crash."""
+        return await self._apologise(event, exc)
+
+    async def _apologise(self, event: InboundEvent, exc: BaseException) -> list[Reply]:
+        _ = self.translator(await self._record_outside_flow(event, "error", type(exc).__name__))
         text = _("Sorry, something went wrong on my side. Please try again in a moment.")
         return [Reply(text)]
 
@@ -146,6 +173,16 @@ class Core:
             session, event.user, language_code=event.language_code
         )
         user.last_seen_at = utcnow()
+        if not user.reachable:
+            # They wrote to us, so they can be reached again (e.g. unblocked the bot).
+            user.reachable = True
+            await repo.log_event(
+                session,
+                user_id=user.id,
+                channel=user.channel,
+                event_type="delivery",
+                name="reachable",
+            )
         if event.language_code and event.language_code != user.language_code:
             user.language_code = event.language_code[:16]
         state = await repo.load_state(session, user.id)

@@ -41,8 +41,9 @@ class Reply:
     """One outbound message.
 
     ``buttons`` are rows of buttons. ``request_location`` asks the client to offer a "share my
-    location" control. ``replace`` hints that, where the platform allows, this reply may edit the
-    message whose button was pressed instead of sending a new one.
+    location" control labelled ``location_label`` (translated by the core). ``replace`` hints
+    that, where the platform allows, this reply may edit the message whose button was pressed
+    instead of sending a new one.
     """
 
     text: str = ""
@@ -50,6 +51,7 @@ class Reply:
     request_location: bool = False
     image: Image | None = None
     replace: bool = False
+    location_label: str = ""
 
     def all_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
