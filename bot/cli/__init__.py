@@ -45,9 +45,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from bot.cli import chat, content, db, i18n, serve
+    from bot.cli import chat, content, db, i18n, report, serve, user
 
-    for module in (chat, serve, content, db, i18n):
+    for module in (chat, serve, content, db, i18n, report, user):
         cli.add_command(module.command)
 
 
