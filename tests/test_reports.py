@@ -268,3 +268,31 @@ async def test_deletion_in_chat_with_confirmation(runtime: Runtime) -> None:
     await d.say("/start")
     await d.tap("forget:yes")
     assert "earlier conversation" in d.text
+
+
+async def test_user_delete_command_asks_first(runtime: Runtime, settings: Settings) -> None:
+    async with runtime.db.transaction() as session:
+        seeded = await seed(session)
+    u2 = seeded["users"][2]
+    ref = f"{u2.channel}:{u2.external_id}"
+    env = {"DATABASE_URL": settings.database_url, "VOTEBOT_SECRET_KEY": runtime.secret_key}
+
+    def invoke(args: list[str], stdin: str = "") -> Any:
+        return CliRunner().invoke(cli, ["user", "delete", *args], input=stdin, env=env)
+
+    kept = await asyncio.to_thread(invoke, [ref], "n\n")
+    assert kept.exit_code == 1 and "Aborted" in kept.output
+    async with runtime.db.transaction() as s:
+        assert await repo.get_user(s, UserRef.parse(ref)) is not None
+    done = await asyncio.to_thread(invoke, [ref], "y\n")
+    assert done.exit_code == 0, done.output
+    assert "log rows anonymised" in done.output
+    async with runtime.db.transaction() as s:
+        assert await repo.get_user(s, UserRef.parse(ref)) is None
+    again = await asyncio.to_thread(invoke, [ref, "--yes"])
+    assert again.exit_code == 1 and "No user" in again.output
+    bad = await asyncio.to_thread(invoke, ["no-colon", "--yes"])
+    assert bad.exit_code == 2 and "expected CHANNEL:ID" in bad.output
+    after = await report_of(runtime)
+    assert after["users"]["total"] == EXPECTED["users"]["total"]
+    assert after["referrals"] == EXPECTED["referrals"]

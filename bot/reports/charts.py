@@ -75,6 +75,7 @@ def quiz_funnel(report: dict[str, Any]) -> Figure:
             va="bottom",
             fontsize=11,
         )
+    ax.set_ylim(0, max(values) * 1.12)
     ax.set_ylabel("quiz attempts")
     return fig
 
@@ -104,9 +105,11 @@ def hardest_questions(report: dict[str, Any], limit: int = 10) -> Figure:
 
 
 def pledges_by_province(report: dict[str, Any], limit: int = 20) -> Figure:
-    rows = [r for r in report["pledges"]["by_province"] if not r["suppressed"]][:limit]
+    shown = [r for r in report["pledges"]["by_province"] if not r["suppressed"]]
+    rows = shown[:limit]
     hidden = sum(1 for r in report["pledges"]["by_province"] if r["suppressed"])
-    fig, ax = _figure("Pledges by province", height=max(3.5, 0.4 * len(rows) + 1.8))
+    title = "Pledges by province" + (f" (top {limit})" if len(shown) > limit else "")
+    fig, ax = _figure(title, height=max(3.5, 0.4 * len(rows) + 1.8))
     if not rows:
         _empty(
             ax, "No province with enough pledges to show" if hidden else "No pledges in this period"
