@@ -229,6 +229,8 @@ def free_port() -> int:
 
 async def test_dashboard_in_a_real_browser(admin_runtime: Runtime, browser: Any) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
 
     runner = web.AppRunner(build_app(admin_runtime))
     await runner.setup()
@@ -240,11 +242,13 @@ async def test_dashboard_in_a_real_browser(admin_runtime: Runtime, browser: Any)
         seen: dict[str, Any] = {}
         browser.get(base + "/admin")
         seen["redirected"] = browser.current_url
+        wait = WebDriverWait(browser, 20)
         browser.find_element(By.ID, "token").send_keys("wrong-token-wrong-token")
         browser.find_element(By.ID, "login").click()
-        seen["error"] = browser.find_element(By.ID, "error").text
+        seen["error"] = wait.until(ec.presence_of_element_located((By.ID, "error"))).text
         browser.find_element(By.ID, "token").send_keys(TOKEN)
         browser.find_element(By.ID, "login").click()
+        wait.until(ec.url_to_be(base + "/admin"))
         browser.get(base + "/admin" + QUERY)
         seen["title"] = browser.find_element(By.TAG_NAME, "h1").text
         seen["period"] = browser.find_element(By.ID, "period").text
@@ -268,6 +272,7 @@ async def test_dashboard_in_a_real_browser(admin_runtime: Runtime, browser: Any)
         seen["csv"] = target.read_text(encoding="utf-8") if target else None
         seen["csv_name"] = target.name if target else None
         browser.find_element(By.ID, "logout").click()
+        wait.until(ec.url_to_be(base + "/admin/login"))
         seen["after_logout"] = browser.current_url
         browser.get(base + "/admin/report.json")
         seen["json_after_logout"] = browser.find_element(By.TAG_NAME, "body").text
