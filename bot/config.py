@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     content_dir: Path = Field(ROOT / "content", validation_alias="VOTEBOT_CONTENT_DIR")
     locales_dir: Path = Field(ROOT / "locales", validation_alias="VOTEBOT_LOCALES_DIR")
     secret_key: SecretStr | None = Field(None, validation_alias="VOTEBOT_SECRET_KEY")
+    admin_token: SecretStr | None = Field(None, validation_alias="VOTEBOT_ADMIN_TOKEN")
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "VOTEBOT_LOG_LEVEL"))
     host: str = Field("127.0.0.1", validation_alias="HOST")
     port: int = Field(8080, ge=1, le=65535, validation_alias="PORT")
@@ -209,6 +210,15 @@ class Settings(BaseSettings):
         if not _WEBHOOK_SECRET_RE.match(secret):
             raise ValueError("use 16-256 characters of A-Z, a-z, 0-9, _ and - only")
         return secret
+
+    @field_validator("admin_token")
+    @classmethod
+    def _check_admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (e.g. `openssl rand -hex 24`)")
+        return value
 
     @field_validator("default_locale")
     @classmethod

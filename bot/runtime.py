@@ -51,6 +51,8 @@ async def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
             async with db.transaction() as session:
                 secret = await repo.get_or_create_secret(session)
         register_secret(secret)
+        if settings.admin_token is not None:
+            register_secret(settings.admin_token.get_secret_value())
         core = Core(settings, db, content)
     except BaseException:
         await db.close()

@@ -27,7 +27,9 @@ CHANNELS: list[str] = [
 #: a factory takes the Runtime and the started channels and returns a Service or None.
 SERVICES: list[str] = []
 #: Route installers (``module:function``) called with the app, e.g. the admin dashboard.
-WEB_EXTENSIONS: list[str] = []
+WEB_EXTENSIONS: list[str] = [
+    "bot.web.admin:install",
+]
 
 NO_CHANNEL = (
     "No channel configured: set TELEGRAM_BOT_TOKEN for Telegram, or WHATSAPP_TOKEN, "

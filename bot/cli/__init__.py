@@ -45,9 +45,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from bot.cli import chat, content, db, i18n, referral, serve
+    from bot.cli import chat, content, db, i18n, referral, report, serve, user
 
-    for module in (chat, serve, content, db, i18n, referral):
+    for module in (chat, serve, content, db, i18n, referral, report, user):
         cli.add_command(module.command)
 
 

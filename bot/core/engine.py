@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -40,6 +41,8 @@ NIK_RE = re.compile(r"(?<!\d)(?:\d[\s.\-]?){15}\d(?!\d)")
 
 #: Hooks run after every handled event inside its transaction (e.g. metrics); kept tiny.
 AfterHook = Callable[[Context], Awaitable[None]]
+#: Told how long each :meth:`Core.handle` took and whether it failed (e.g. metrics); never raises.
+HandleObserver = Callable[[InboundEvent, float, BaseException | None], None]
 #: Delivers replies to one user of a channel, outside a conversation (a channel's ``send``).
 Sender = Callable[[str, list[Reply]], Awaitable[None]]
 
@@ -77,6 +80,7 @@ class Core:
             weakref.WeakValueDictionary()
         )
         self.after_hooks: list[AfterHook] = []
+        self.handle_observers: list[HandleObserver] = []
         #: channel name → sender; channels register themselves when they start.
         self.senders: dict[str, Sender] = {}
         #: "Now" for flows that depend on the date (countdowns); tests replace it.
@@ -105,6 +109,7 @@ class Core:
         if lock is None:
             lock = self._locks.setdefault(event.user, asyncio.Lock())
         async with lock:
+            started = time.perf_counter()
             try:
                 async with self.db.transaction() as session:
                     ctx = await self._handle(session, event)
@@ -115,9 +120,20 @@ class Core:
                     event.user.channel,
                     type(exc).__name__,
                 )
-                return await self._apologise(event, exc)
+                replies = await self._apologise(event, exc)
+                self._observe(event, started, exc)
+                return replies
+            self._observe(event, started, None)
         await self._deliver_notifications(ctx.notifications)
         return ctx.replies
+
+    def _observe(self, event: InboundEvent, started: float, error: BaseException | None) -> None:
+        seconds = time.perf_counter() - started
+        for observer in self.handle_observers:
+            try:
+                observer(event, seconds, error)
+            except Exception:
+                log.exception("a handle observer failed")
 
     async def _deliver_notifications(self, notes: list[tuple[UserRef, list[Reply]]]) -> None:
         for ref, replies in notes:

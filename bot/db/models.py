@@ -148,6 +148,8 @@ class EngagementEvent(Base):
     __table_args__ = (
         Index("ix_events_type_name_created", "event_type", "name", "created_at"),
         Index("ix_events_user_created", "user_id", "created_at"),
+        #: Distinct active users per day straight from the index (reports).
+        Index("ix_events_type_created_user", "event_type", "created_at", "user_id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -16,6 +16,7 @@ FLOW_MODULES = [
     "bot.core.flows.referral",
     "bot.core.flows.report",
     "bot.core.flows.calendar",
+    "bot.core.flows.privacy",
 ]
 
 

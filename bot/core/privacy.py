@@ -1,0 +1,79 @@
+"""Erasing a user's personal data while keeping the aggregate figures right.
+
+Each feature that stores data about a user registers an eraser::
+
+    @register_eraser
+    async def erase_pledges(session: AsyncSession, user_id: int) -> None:
+        await session.execute(delete(Pledge).where(Pledge.user_id == user_id))
+
+:func:`erase_user` runs every eraser, then anonymises the user's engagement-log rows (``user_id``
+becomes NULL; a random token that nothing links to the person keeps their rows countable as one
+user in "distinct users" figures), deletes their conversation state and their ``users`` row (with
+the display name, saved region, language and every other column), and logs ``privacy`` /
+``user_deleted`` without any id.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db import repo
+from bot.db.models import ConversationState, EngagementEvent, User
+
+#: Where an anonymised row keeps its random actor token (see the reports' distinct counts).
+ANON_KEY = "_anon"
+
+Eraser = Callable[[AsyncSession, int], Awaitable[None]]
+
+#: Erasers of feature tables, run before the foundation's own data is removed.
+ERASERS: list[Eraser] = []
+
+
+def register_eraser(fn: Eraser) -> Eraser:
+    """Register ``async fn(session, user_id)`` that deletes a feature's rows about a user."""
+    if fn not in ERASERS:
+        ERASERS.append(fn)
+    return fn
+
+
+async def anonymise_events(session: AsyncSession, user_id: int) -> int:
+    """Detach the user's log rows from them; return how many rows were anonymised."""
+    token = secrets.token_hex(8)
+    rows = (
+        await session.execute(
+            select(EngagementEvent.id, EngagementEvent.properties).where(
+                EngagementEvent.user_id == user_id
+            )
+        )
+    ).all()
+    if rows:
+        await session.execute(
+            update(EngagementEvent),
+            [
+                {"id": rid, "user_id": None, "properties": {**(props or {}), ANON_KEY: token}}
+                for rid, props in rows
+            ],
+        )
+    return len(rows)
+
+
+async def erase_user(session: AsyncSession, user: User) -> int:
+    """Delete ``user``'s personal data (see the module doc); return the anonymised row count."""
+    await session.flush()  # pending log rows of this very event are anonymised too
+    user_id, channel = user.id, user.channel
+    for eraser in ERASERS:
+        await eraser(session, user_id)
+    count = await anonymise_events(session, user_id)
+    state = await session.get(ConversationState, user_id)
+    if state is not None:
+        await session.delete(state)
+    await session.delete(user)
+    await session.flush()
+    await repo.log_event(
+        session, user_id=None, channel=channel, event_type="privacy", name="user_deleted"
+    )
+    return count

@@ -1,0 +1,393 @@
+"""The admin dashboard at ``/admin`` and Prometheus metrics at ``/metrics``.
+
+Installed on the shared web app through ``WEB_EXTENSIONS`` (``bot.web.admin:install``).
+
+- Login: a token form (``VOTEBOT_ADMIN_TOKEN``; :func:`verify_token` is the one place to add
+  per-admin tokens). Tokens are compared in constant time. A good token sets a signed, HttpOnly,
+  ``SameSite=Strict`` session cookie (``Secure`` over HTTPS) valid for :data:`SESSION_SECONDS`.
+- Every ``/admin`` page refuses anonymous requests: pages redirect to the login form, CSV/JSON
+  answer 401. Logout is a POST carrying a CSRF token.
+- Pages are rendered server-side with Jinja2 (autoescape on); charts are inline PNGs; no page
+  shows names, usernames, phone numbers or platform ids, and regional cells under 10 show "<10".
+- ``/metrics`` is open when the server listens on a loopback address only (``HOST=127.0.0.1``,
+  the default); otherwise it needs ``Authorization: Bearer <admin token>`` or a dashboard session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from bot.metrics import CONTENT_TYPE, metrics_for
+from bot.reports.data import (
+    MIN_CELL,
+    SECTIONS,
+    SUPPRESSED,
+    DateError,
+    Period,
+    build_report,
+    report_meta,
+)
+from bot.reports.render import TITLES, section_csv, tables
+from bot.runtime import Runtime
+from bot.web.app import RUNTIME_KEY
+
+COOKIE = "votebot_admin"
+SESSION_SECONDS = 12 * 3600
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+
+# --------------------------------------------------------------------------- authentication
+
+
+async def verify_token(runtime: Runtime, token: str) -> str | None:
+    """The admin's name for a valid dashboard token, else None (constant-time comparison).
+
+    This is the one place that decides who may log in: per-admin tokens (``votebot role``) are
+    added here, e.g. ``return await bot.core.roles.verify_admin_token(session, token)``.
+    """
+    expected = runtime.settings.admin_token
+    if (
+        expected is not None
+        and token
+        and hmac.compare_digest(token.encode(), expected.get_secret_value().encode())
+    ):
+        return "admin"
+    return None
+
+
+def _key(runtime: Runtime) -> bytes:
+    """The signing key: rotating the secret key or the admin token ends every session."""
+    token = runtime.settings.admin_token
+    material = runtime.secret_key + "\x00" + (token.get_secret_value() if token else "")
+    return hashlib.sha256(("admin-session\x00" + material).encode()).digest()
+
+
+def _sign(runtime: Runtime, message: str) -> str:
+    return hmac.new(_key(runtime), message.encode(), hashlib.sha256).hexdigest()
+
+
+def make_session(runtime: Runtime, admin: str, now: float | None = None) -> str:
+    expires = int((now or time.time()) + SESSION_SECONDS)
+    body = f"{base64.urlsafe_b64encode(admin.encode()).decode()}.{expires}.{secrets.token_hex(8)}"
+    return f"{body}.{_sign(runtime, body)}"
+
+
+def read_session(runtime: Runtime, value: str | None) -> str | None:
+    """The admin a session cookie belongs to, if its signature is good and it has not expired."""
+    if not value or value.count(".") != 3:
+        return None
+    body, _, sig = value.rpartition(".")
+    if not hmac.compare_digest(sig, _sign(runtime, body)):
+        return None
+    name, expires, _nonce = body.split(".")
+    try:
+        if int(expires) < time.time():
+            return None
+        return base64.urlsafe_b64decode(name.encode()).decode()
+    except ValueError:
+        return None
+
+
+def csrf_token(runtime: Runtime, session: str) -> str:
+    return _sign(runtime, "csrf\x00" + session)
+
+
+def current_admin(request: web.Request) -> str | None:
+    return read_session(request.app[RUNTIME_KEY], request.cookies.get(COOKIE))
+
+
+def require_admin(kind: str) -> Callable[[Handler], Handler]:
+    """Pages redirect anonymous requests to the login form; data answers 401."""
+
+    def deco(fn: Handler) -> Handler:
+        async def wrapper(request: web.Request) -> web.StreamResponse:
+            if current_admin(request) is None:
+                if kind == "page":
+                    raise web.HTTPSeeOther("/admin/login")
+                raise web.HTTPUnauthorized(
+                    text="login required\n", headers={"WWW-Authenticate": 'Bearer realm="votebot"'}
+                )
+            return await fn(request)
+
+        return wrapper
+
+    return deco
+
+
+# --------------------------------------------------------------------------- templates
+
+BASE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{% block title %}Teman Pemilih admin{% endblock %}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:1rem 1.5rem;
+ color:#1b1b1b}
+header{display:flex;justify-content:space-between;align-items:center;
+ border-bottom:2px solid #1f6f8b}
+h1{font-size:1.4rem}h2{margin-top:2.2rem;border-bottom:1px solid #ccc}
+h3{font-size:1rem;margin-bottom:.3rem}
+table{border-collapse:collapse;margin:.3rem 0 1rem}
+td,th{padding:.2rem .7rem;border-bottom:1px solid #e3e3e3}
+th{text-align:left;background:#f3f6f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.error{color:#a40000;font-weight:bold}.note{color:#555;font-size:.9rem}
+nav a{margin-right:.8rem}img{max-width:100%;height:auto;border:1px solid #eee}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(28rem,1fr));gap:1rem}
+</style></head><body>{% block body %}{% endblock %}</body></html>"""
+
+LOGIN = """{% extends "base" %}{% block title %}Log in · Teman Pemilih admin{% endblock %}
+{% block body %}<h1>Teman Pemilih admin</h1>
+{% if error %}<p class="error" id="error">{{ error }}</p>{% endif %}
+{% if enabled %}
+<form method="post" action="/admin/login">
+<label for="token">Admin token</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+<button type="submit" id="login">Log in</button></form>
+{% else %}<p class="error">The dashboard is disabled: set VOTEBOT_ADMIN_TOKEN.</p>{% endif %}
+{% endblock %}"""
+
+DASHBOARD = """{% extends "base" %}{% block body %}
+<header><h1>Teman Pemilih: engagement</h1>
+<form method="post" action="/admin/logout"><input type="hidden" name="csrf" value="{{ csrf }}">
+<span class="note">signed in as {{ admin }}</span>
+<button type="submit" id="logout">Log out</button></form>
+</header>
+<form method="get" action="/admin" id="range">
+<label>From <input type="date" name="since" value="{{ since }}"></label>
+<label>to <input type="date" name="until" value="{{ until }}"></label>
+<button type="submit">Show</button> <a href="/admin">reset</a></form>
+{% if error %}<p class="error" id="error">{{ error }}</p>{% endif %}
+<p class="note" id="period">{{ period }}. Days are UTC days. Regional cells under {{ min_cell }}
+users show as {{ suppressed }}.
+<a href="/admin/report.json{{ query }}">JSON</a></p>
+<nav>{% for s in sections %}<a href="#{{ s.name }}">{{ s.title }}</a>{% endfor %}</nav>
+{% if charts %}<div class="charts">{% for name, data in charts %}
+<img alt="{{ name }}" id="chart-{{ name }}" src="data:image/png;base64,{{ data }}">
+{% endfor %}</div>{% endif %}
+{% for s in sections %}<section id="{{ s.name }}"><h2>{{ s.title }}</h2>
+<p><a href="/admin/export/{{ s.name }}.csv{{ query }}" id="csv-{{ s.name }}" download>
+Download CSV</a></p>
+{% for t in s.tables %}<h3>{{ t.name.replace("_", " ") }}</h3>
+{% if t.rows %}<table id="{{ s.name }}-{{ t.name }}">
+<tr>{% for c in t.columns %}<th>{{ c }}</th>{% endfor %}</tr>
+{% for row in t.rows %}<tr>{% for v in row %}
+<td{% if numeric(v) %} class="num"{% endif %}>{{ v }}</td>{% endfor %}</tr>
+{% endfor %}</table>{% else %}<p class="note">none</p>{% endif %}{% endfor %}
+</section>{% endfor %}
+{% endblock %}"""
+
+ENV = jinja2.Environment(
+    loader=jinja2.DictLoader({"base": BASE, "login": LOGIN, "dashboard": DASHBOARD}),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def render(name: str, status: int = 200, **values: Any) -> web.Response:
+    html = ENV.get_template(name).render(**values)
+    return web.Response(
+        text=html, status=status, content_type="text/html", headers=SECURITY_HEADERS
+    )
+
+
+def _numeric(value: str) -> bool:
+    return value == SUPPRESSED or value.replace(".", "", 1).replace("-", "", 1).isdigit()
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+async def login_form(request: web.Request) -> web.StreamResponse:
+    if current_admin(request) is not None:
+        raise web.HTTPSeeOther("/admin")
+    enabled = request.app[RUNTIME_KEY].settings.admin_token is not None
+    return render("login", enabled=enabled, error=None)
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME_KEY]
+    form = await request.post()
+    token = form.get("token")
+    admin = await verify_token(runtime, token if isinstance(token, str) else "")
+    if admin is None:
+        await asyncio.sleep(0.2)  # slows down guessing a little; tokens are long anyway
+        enabled = runtime.settings.admin_token is not None
+        return render("login", 401, enabled=enabled, error="That token is not valid.")
+    response = web.HTTPSeeOther("/admin")
+    response.set_cookie(
+        COOKIE,
+        make_session(runtime, admin),
+        max_age=SESSION_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+    )
+    raise response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME_KEY]
+    session = request.cookies.get(COOKIE, "")
+    form = await request.post()
+    given = form.get("csrf")
+    if (
+        read_session(runtime, session) is None
+        or not isinstance(given, str)
+        or not (hmac.compare_digest(given, csrf_token(runtime, session)))
+    ):
+        raise web.HTTPForbidden(text="bad or missing CSRF token\n")
+    response = web.HTTPSeeOther("/admin/login")
+    response.del_cookie(COOKIE, path="/")
+    raise response
+
+
+def _period(request: web.Request) -> Period:
+    return Period.parse(request.query.get("since") or None, request.query.get("until") or None)
+
+
+async def _report(request: web.Request, period: Period) -> dict[str, Any]:
+    async with request.app[RUNTIME_KEY].db.transaction() as session:
+        return await build_report(session, period)
+
+
+def _charts(report: dict[str, Any]) -> list[tuple[str, str]]:
+    from bot.reports.charts import CHARTS, png
+
+    return [(name, base64.b64encode(png(draw(report))).decode()) for name, draw in CHARTS.items()]
+
+
+@require_admin("page")
+async def dashboard(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME_KEY]
+    session = request.cookies[COOKIE]
+    values: dict[str, Any] = {
+        "admin": current_admin(request),
+        "csrf": csrf_token(runtime, session),
+        "min_cell": MIN_CELL,
+        "suppressed": SUPPRESSED,
+        "numeric": _numeric,
+        "since": request.query.get("since", ""),
+        "until": request.query.get("until", ""),
+        "query": "",
+        "error": None,
+        "charts": [],
+        "sections": [],
+        "period": "",
+    }
+    try:
+        period = _period(request)
+    except DateError as exc:
+        values["error"] = str(exc).replace("--since", "From").replace("--until", "To")
+        return render("dashboard", 400, **values)
+    report = await _report(request, period)
+    meta = report_meta(period)
+    values["query"] = "?" + "&".join(
+        f"{k}={v}" for k, v in (("since", meta["since"]), ("until", meta["until"])) if v
+    )
+    values["period"] = f"From {meta['since'] or 'the beginning'} to {meta['until']}"
+    values["since"] = meta["since"] or ""
+    values["until"] = meta["until"]
+    values["charts"] = await asyncio.to_thread(_charts, report)
+    values["sections"] = [
+        {"name": name, "title": TITLES[name], "tables": tables(report[name])} for name in SECTIONS
+    ]
+    return render("dashboard", **values)
+
+
+@require_admin("data")
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    section = request.match_info["section"]
+    if section not in SECTIONS:
+        raise web.HTTPNotFound(text=f"no section {section!r}; use one of {', '.join(SECTIONS)}\n")
+    try:
+        period = _period(request)
+    except DateError as exc:
+        raise web.HTTPBadRequest(text=f"{exc}\n") from None
+    report = await _report(request, period)
+    name = f"{section}_{period.since or 'start'}_{period.until}.csv"
+    return web.Response(
+        text=section_csv(report[section]),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@require_admin("data")
+async def export_json(request: web.Request) -> web.StreamResponse:
+    try:
+        period = _period(request)
+    except DateError as exc:
+        raise web.HTTPBadRequest(text=f"{exc}\n") from None
+    report = await _report(request, period)
+    return web.Response(
+        text=json.dumps(report, ensure_ascii=False),
+        content_type="application/json",
+        headers=SECURITY_HEADERS,
+    )
+
+
+def metrics_open(runtime: Runtime) -> bool:
+    """True when the server only listens on a loopback address."""
+    host = runtime.settings.host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def metrics(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME_KEY]
+    if not metrics_open(runtime) and current_admin(request) is None:
+        auth = request.headers.get("Authorization", "")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or await verify_token(runtime, token.strip()) is None:
+            raise web.HTTPUnauthorized(
+                text="metrics need Authorization: Bearer <admin token>\n",
+                headers={"WWW-Authenticate": 'Bearer realm="votebot"'},
+            )
+    body = metrics_for(runtime.core).render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+async def admin_root(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPSeeOther("/admin")
+
+
+def install(app: web.Application, runtime: Runtime) -> None:
+    """Add the dashboard and ``/metrics`` to the web app (a ``WEB_EXTENSIONS`` entry)."""
+    metrics_for(runtime.core)
+    app.router.add_get("/admin", dashboard)
+    app.router.add_get("/admin/", admin_root)
+    app.router.add_get("/admin/login", login_form)
+    app.router.add_post("/admin/login", login)
+    app.router.add_post("/admin/logout", logout)
+    app.router.add_get("/admin/export/{section}.csv", export_csv)
+    app.router.add_get("/admin/report.json", export_json)
+    app.router.add_get("/metrics", metrics)

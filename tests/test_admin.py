@@ -1,0 +1,298 @@
+"""The admin dashboard and /metrics over real HTTP, and in a real headless browser."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.config import Settings
+from bot.metrics import metrics_for
+from bot.runtime import Runtime, open_runtime
+from bot.server import WEB_EXTENSIONS, _load
+from bot.web.admin import COOKIE, make_session
+from bot.web.app import create_app
+from tests.conftest import make_settings
+from tests.dialog import Dialog
+from tests.reportdata import SINCE, UNTIL, seed
+
+TOKEN = "admin-token-for-tests-0123456789"
+QUERY = f"?since={SINCE}&until={UNTIL}"
+
+
+def build_app(runtime: Runtime) -> web.Application:
+    """The app as ``votebot serve`` builds it: every WEB_EXTENSIONS entry installed."""
+    app = create_app(runtime)
+    for ref in WEB_EXTENSIONS:
+        install = _load(ref)
+        assert callable(install)
+        install(app, runtime)
+    return app
+
+
+@pytest.fixture
+async def admin_runtime(db_url: str) -> AsyncIterator[Runtime]:
+    rt = await open_runtime(make_settings(db_url, VOTEBOT_ADMIN_TOKEN=TOKEN))
+    try:
+        async with rt.db.transaction() as session:
+            await seed(session)
+        yield rt
+    finally:
+        await rt.close()
+
+
+@pytest.fixture
+async def client(admin_runtime: Runtime) -> AsyncIterator[TestClient[Any, Any]]:
+    async with TestClient(TestServer(build_app(admin_runtime), host="127.0.0.1")) as c:
+        yield c
+
+
+async def login(client: TestClient[Any, Any], token: str = TOKEN) -> Any:
+    return await client.post("/admin/login", data={"token": token}, allow_redirects=False)
+
+
+async def test_anonymous_requests_are_refused(client: TestClient[Any, Any]) -> None:
+    page = await client.get("/admin" + QUERY, allow_redirects=False)
+    assert page.status == 303 and page.headers["Location"] == "/admin/login"
+    for path in ("/admin/export/users.csv", "/admin/report.json"):
+        resp = await client.get(path + QUERY)
+        assert resp.status == 401, path
+        assert "Kota Bandung" not in await resp.text()
+    forged = make_session(client.server.app[__import__("bot.web.app").web.app.RUNTIME_KEY], "admin")
+    tampered = forged[:-4] + ("0000" if not forged.endswith("0000") else "1111")
+    client.session.cookie_jar.update_cookies({COOKIE: tampered})
+    assert (await client.get("/admin/report.json")).status == 401
+    assert (await client.post("/admin/logout", data={"csrf": "x"})).status == 403
+
+
+async def test_login_sets_a_safe_cookie_and_unlocks_every_page(
+    client: TestClient[Any, Any],
+) -> None:
+    bad = await login(client, "wrong-token-wrong-token")
+    assert bad.status == 401
+    assert "not valid" in await bad.text()
+    assert COOKIE not in bad.cookies
+
+    ok = await login(client)
+    assert ok.status == 303 and ok.headers["Location"] == "/admin"
+    cookie = ok.cookies[COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == "/"
+    assert TOKEN not in cookie.value
+
+    page = await client.get("/admin" + QUERY)
+    assert page.status == 200
+    html = await page.text()
+    assert "Kota Bandung" in html and 'src="data:image/png;base64,' in html
+    assert page.headers["Cache-Control"] == "no-store"
+    for personal in ("ext-1-628123", "Name1", "628123"):
+        assert personal not in html
+
+    data = await (await client.get("/admin/report.json" + QUERY)).json()
+    assert data["pledges"]["total"] == 17
+    csv_resp = await client.get("/admin/export/quizzes.csv" + QUERY)
+    assert csv_resp.status == 200
+    assert csv_resp.headers["Content-Disposition"].startswith("attachment;")
+    rows = list(csv.reader(io.StringIO(await csv_resp.text())))
+    assert ["questions", "q-a / q1", "rate", "0.25"] in rows
+    assert (await client.get("/admin/export/nope.csv")).status == 404
+    bad_date = await client.get("/admin?since=2024-99-01")
+    assert bad_date.status == 400 and "is not a date" in await bad_date.text()
+
+
+async def test_logout_needs_the_csrf_token(client: TestClient[Any, Any]) -> None:
+    await login(client)
+    html = await (await client.get("/admin")).text()
+    csrf = html.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    assert (await client.post("/admin/logout", data={"csrf": "forged"})).status == 403
+    out = await client.post("/admin/logout", data={"csrf": csrf}, allow_redirects=False)
+    assert out.status == 303 and out.headers["Location"] == "/admin/login"
+    assert (await client.get("/admin/report.json")).status == 401
+
+
+async def test_without_a_token_configured_nobody_can_log_in(runtime: Runtime) -> None:
+    async with TestClient(TestServer(build_app(runtime), host="127.0.0.1")) as c:
+        form = await c.get("/admin/login")
+        assert "set VOTEBOT_ADMIN_TOKEN" in await form.text()
+        assert (await login(c, "")).status == 401
+
+
+async def test_metrics_count_updates_and_are_open_only_on_loopback(
+    admin_runtime: Runtime, settings: Settings, db_url: str
+) -> None:
+    metrics_for(admin_runtime.core)
+    d = Dialog(admin_runtime.core, user="m1")
+    await d.say("/start")
+    await d.say("hello")
+    async with TestClient(TestServer(build_app(admin_runtime), host="127.0.0.1")) as c:
+        resp = await c.get("/metrics")
+        assert resp.status == 200
+        body = await resp.text()
+    assert 'votebot_updates_handled_total{channel="test",kind="command"} 1.0' in body
+    assert 'votebot_updates_handled_total{channel="test",kind="text"} 1.0' in body
+    assert 'votebot_handler_latency_seconds_count{channel="test"} 2.0' in body
+    metrics_for(admin_runtime.core).broadcast_progress(7, total=10, sent=4, failed=1, blocked=0)
+    assert 'votebot_broadcast_messages{broadcast_id="7",state="sent"} 4.0' in (
+        metrics_for(admin_runtime.core).render().decode()
+    )
+
+    public = await open_runtime(make_settings(db_url, VOTEBOT_ADMIN_TOKEN=TOKEN, HOST="192.0.2.10"))
+    try:
+        async with TestClient(TestServer(build_app(public), host="127.0.0.1")) as c:
+            assert (await c.get("/metrics")).status == 401
+            wrong = {"Authorization": "Bearer not-the-token-at-all"}
+            assert (await c.get("/metrics", headers=wrong)).status == 401
+            right = {"Authorization": f"Bearer {TOKEN}"}
+            ok = await c.get("/metrics", headers=right)
+            assert ok.status == 200 and "votebot_handler_latency_seconds" in await ok.text()
+    finally:
+        await public.close()
+
+
+async def test_errors_are_counted(admin_runtime: Runtime) -> None:
+    from bot.core.router import router
+
+    async def boom(ctx: Any, args: tuple[str, ...]) -> None:
+        raise RuntimeError("boom")
+
+    metrics = metrics_for(admin_runtime.core)
+    router.command("boomtest")(boom)
+    try:
+        await Dialog(admin_runtime.core, user="e1").say("/boomtest")
+    finally:
+        del router.commands["boomtest"]
+    assert 'votebot_handler_errors_total{channel="test",kind="text"} 1.0' in (
+        metrics.render().decode()
+    )
+
+
+# --------------------------------------------------------------------------- real browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip(
+            "no browser installed: `apt-get install -y chromium chromium-driver` (.ci/run does)"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="votebot-chromium-")
+    downloads = Path(profile) / "downloads"
+    downloads.mkdir()
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}/data",
+    ):
+        options.add_argument(flag)
+    options.add_experimental_option(
+        "prefs",
+        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
+    )
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.downloads = downloads  # type: ignore[attr-defined]
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_dashboard_in_a_real_browser(admin_runtime: Runtime, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    runner = web.AppRunner(build_app(admin_runtime))
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    base = f"http://127.0.0.1:{port}"
+
+    def drive() -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        browser.get(base + "/admin")
+        seen["redirected"] = browser.current_url
+        wait = WebDriverWait(browser, 20)
+        browser.find_element(By.ID, "token").send_keys("wrong-token-wrong-token")
+        browser.find_element(By.ID, "login").click()
+        seen["error"] = wait.until(ec.presence_of_element_located((By.ID, "error"))).text
+        browser.find_element(By.ID, "token").send_keys(TOKEN)
+        browser.find_element(By.ID, "login").click()
+        wait.until(ec.url_to_be(base + "/admin"))
+        browser.get(base + "/admin" + QUERY)
+        seen["title"] = browser.find_element(By.TAG_NAME, "h1").text
+        seen["period"] = browser.find_element(By.ID, "period").text
+        rows = browser.find_elements(By.CSS_SELECTOR, "#pledges-by_kabupaten tr")
+        seen["kabupaten"] = [r.text for r in rows]
+        seen["quiz"] = browser.find_element(By.ID, "quizzes-summary").text
+        seen["charts"] = [
+            browser.execute_script("return arguments[0].naturalWidth", img)
+            for img in browser.find_elements(By.CSS_SELECTOR, ".charts img")
+        ]
+        seen["cookie_visible_to_js"] = COOKIE in browser.execute_script("return document.cookie")
+        browser.find_element(By.ID, "csv-pledges").click()
+        deadline = time.monotonic() + 20
+        target = None
+        while time.monotonic() < deadline:
+            found = [p for p in browser.downloads.iterdir() if p.suffix == ".csv"]
+            if found:
+                target = found[0]
+                break
+            time.sleep(0.1)
+        seen["csv"] = target.read_text(encoding="utf-8") if target else None
+        seen["csv_name"] = target.name if target else None
+        browser.find_element(By.ID, "logout").click()
+        wait.until(ec.url_to_be(base + "/admin/login"))
+        seen["after_logout"] = browser.current_url
+        browser.get(base + "/admin/report.json")
+        seen["json_after_logout"] = browser.find_element(By.TAG_NAME, "body").text
+        return seen
+
+    try:
+        seen = await asyncio.to_thread(drive)
+    finally:
+        await runner.cleanup()
+    assert seen["redirected"] == base + "/admin/login"
+    assert seen["error"] == "That token is not valid."
+    assert seen["title"] == "Teman Pemilih: engagement"
+    assert f"From {SINCE} to {UNTIL}" in seen["period"]
+    assert "Jawa Barat Kota Bandung 12" in seen["kabupaten"]
+    assert "Bali Kota Denpasar <10" in seen["kabupaten"]
+    assert "started 4" in seen["quiz"] and "completed 2" in seen["quiz"]
+    assert len(seen["charts"]) == 4 and all(w >= 800 for w in seen["charts"])
+    assert seen["cookie_visible_to_js"] is False
+    assert seen["csv_name"] == f"pledges_{SINCE}_{UNTIL}.csv"
+    assert "summary,,total,17" in seen["csv"]
+    assert "by_province,Bali,pledges,<10" in seen["csv"]
+    assert seen["after_logout"] == base + "/admin/login"
+    assert seen["json_after_logout"] == "login required"
