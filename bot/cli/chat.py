@@ -41,6 +41,11 @@ def command(user: str, locale: str | None) -> None:
         except ContentErrors as exc:
             fail("The content has errors (run `votebot content check`):\n" + str(exc))
         try:
+            from bot.tps.bootstrap import ensure_reference_data
+
+            await ensure_reference_data(
+                runtime.db, settings, echo=lambda line: click.echo(line, err=True)
+            )
             sim = Simulator(
                 runtime.core,
                 user=user,

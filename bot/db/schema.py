@@ -10,7 +10,9 @@ from sqlalchemy import MetaData
 from bot.db import models
 
 #: Feature model modules; each defines tables on :class:`bot.db.models.Base`.
-MODEL_MODULES: list[str] = []
+MODEL_MODULES: list[str] = [
+    "bot.db.models_tps",
+]
 
 
 def load_models() -> MetaData:
