@@ -15,7 +15,6 @@ tolerated; the parent chain resolves names that occur in several places.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -215,19 +214,15 @@ def parse_row(row: dict[str, str], matcher: RegionMatcher) -> TpsRow:
     return TpsRow(region_id, int(digits.group(1)), address, lat, lon, access, voters)
 
 
-def _open(path: Path) -> tuple[io.TextIOBase, int]:
-    """The file as text and its number of data lines; raises :class:`TpsFileError`."""
+def _check(path: Path) -> None:
+    """Raise :class:`TpsFileError` unless ``path`` is a readable text file."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            head = fh.read(4096)
     except OSError as exc:
         raise TpsFileError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
-    if b"\x00" in raw[:4096]:
+    if b"\x00" in head:
         raise TpsFileError(f"{path}: not a text file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise TpsFileError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    return io.StringIO(text, newline=""), max(text.count("\n") - 1, 0)
 
 
 def _header(path: Path, fieldnames: list[str] | None) -> dict[str, str]:
@@ -248,38 +243,47 @@ def _header(path: Path, fieldnames: list[str] | None) -> dict[str, str]:
     return mapping
 
 
-def read_rows(path: Path) -> tuple[Iterator[tuple[int, dict[str, str]]], int]:
-    """``(line number, row by our column names)`` for each data row, and the row count."""
-    handle, count = _open(path)
-    sample = handle.read(4096)
-    handle.seek(0)
-    delimiter = (
-        ";" if sample.split("\n", 1)[0].count(";") > sample.split("\n", 1)[0].count(",") else ","
-    )
-    reader = csv.DictReader(handle, delimiter=delimiter)
-    mapping = _header(path, list(reader.fieldnames or []))
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """``(line number, row by our column names)`` for each data row, streamed from the file."""
+    _check(path)
+    handle = path.open(encoding="utf-8-sig", newline="")
+    try:
+        first = handle.readline()
+        handle.seek(0)
+        delimiter = ";" if first.count(";") > first.count(",") else ","
+        reader = csv.DictReader(handle, delimiter=delimiter)
+        mapping = _header(path, list(reader.fieldnames or []))
+    except UnicodeDecodeError as exc:
+        handle.close()
+        raise TpsFileError(f"{path}:1: not UTF-8 text (byte {exc.start})") from None
+    except BaseException:
+        handle.close()
+        raise
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         line = 1
-        for raw in reader:
-            start, line = line + 1, reader.line_num
-            yield (
-                start,
-                {
-                    mapping[k]: (v or "")
-                    for k, v in raw.items()
-                    if k in mapping and isinstance(v, str)
-                },
-            )
+        try:
+            for raw in reader:
+                start, line = line + 1, reader.line_num
+                yield (
+                    start,
+                    {mapping[k]: v for k, v in raw.items() if k in mapping and isinstance(v, str)},
+                )
+        except UnicodeDecodeError:
+            raise TpsFileError(f"{path}:{line + 1}: not UTF-8 text") from None
+        except csv.Error as exc:
+            raise TpsFileError(f"{path}:{line + 1}: {exc}") from None
+        finally:
+            handle.close()
 
-    return rows(), count
+    return rows()
 
 
 async def import_tps_file(
     session: AsyncSession, path: Path, *, progress: Callable[[int], None] | None = None
 ) -> TpsImportReport:
     """Import a TPS CSV file (see the module docstring); bad rows are reported, not fatal."""
-    rows, _ = read_rows(path)
+    rows = read_rows(path)
     matcher = await RegionMatcher.load(session)
     report = TpsImportReport()
     seen: dict[int, int] = {}
@@ -314,5 +318,10 @@ async def import_tps_file(
 
 
 def row_count(path: Path) -> int:
-    """Data rows in the file (for a progress bar); raises :class:`TpsFileError`."""
-    return _open(path)[1]
+    """Data rows in the file, about (for a progress bar); raises :class:`TpsFileError`."""
+    _check(path)
+    lines = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return max(lines - 1, 0)

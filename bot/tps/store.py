@@ -14,11 +14,13 @@ from bot.db.models import utcnow
 from bot.db.models_tps import Tps
 from bot.tps.geo import COARSE, FINE, Grid, cells, haversine_m
 
-#: Squares tried in turn for the nearest TPS: about 3 km, 7 km, 33 km, 77 km and 220 km across.
+#: Squares tried in turn for the nearest TPS: about 3, 8, 19, 77 and 230 km across.
+#: Nothing farther than this counts as "near".
+MAX_DISTANCE_M = 100_000.0
 SEARCH_STEPS: tuple[tuple[Grid, int], ...] = (
     (FINE, 1),
     (FINE, 3),
-    (COARSE, 1),
+    (FINE, 8),
     (COARSE, 3),
     (COARSE, 10),
 )
@@ -143,42 +145,60 @@ async def tps_counts(session: AsyncSession, region_ids: Sequence[int]) -> dict[i
     return {region_id: int(n) for region_id, n in rows.all()}
 
 
+async def _candidates(
+    session: AsyncSession, lat: float, lon: float, grid: Grid, k: int, limit: int
+) -> list[tuple[float, int]]:
+    """(haversine metres, id) of the TPS in the ``k`` square nearest by a flat approximation."""
+    column = Tps.cell_fine if grid is FINE else Tps.cell_coarse
+    kx = math.cos(math.radians(lat))
+    dlat, dlon = Tps.latitude - lat, (Tps.longitude - lon) * kx
+    stmt = (
+        select(Tps.id, Tps.latitude, Tps.longitude)
+        .where(or_(*(and_(column >= lo, column <= hi) for lo, hi in grid.ranges(lat, lon, k))))
+        .order_by(dlat * dlat + dlon * dlon)
+        .limit(limit * 4)
+    )
+    return sorted(
+        (haversine_m(lat, lon, c_lat, c_lon), tps_id)
+        for tps_id, c_lat, c_lon in (await session.execute(stmt)).all()
+        if c_lat is not None and c_lon is not None
+    )
+
+
+def _square_for(lat: float, metres: float) -> tuple[Grid, int]:
+    """The smallest square (fine grid if it takes at most 12 cells) covering ``metres``."""
+    for grid, max_k in ((FINE, 12), (COARSE, 1000)):
+        k = 1
+        while grid.covered_radius_m(lat, k) < metres and k <= max_k:
+            k += 1
+        if k <= max_k:
+            return grid, k
+    return COARSE, 1000
+
+
 async def nearest_tps(
     session: AsyncSession, lat: float, lon: float, *, limit: int = 3
 ) -> list[tuple[Tps, float]]:
     """The TPS nearest to a point with their distance in metres, nearest first.
 
-    Searches growing squares of grid cells (see :mod:`bot.tps.geo`); returns only TPS proven to
-    be the nearest ones, and nothing when no TPS is within about 100 km.
+    Searches growing squares of grid cells (see :mod:`bot.tps.geo`). When the nearest candidate
+    lies beyond what a square provably covers, one more query over the square that covers it
+    settles the answer. Returns nothing when no TPS is within about 100 km.
     """
-    kx = math.cos(math.radians(lat))
     for grid, k in SEARCH_STEPS:
-        column = Tps.cell_fine if grid is FINE else Tps.cell_coarse
-        ranges = grid.ranges(lat, lon, k)
-        dlat, dlon = Tps.latitude - lat, (Tps.longitude - lon) * kx
-        stmt = (
-            select(Tps.id, Tps.latitude, Tps.longitude)
-            .where(or_(*(and_(column >= lo, column <= hi) for lo, hi in ranges)))
-            .order_by(dlat * dlat + dlon * dlon)
-            .limit(limit * 4)
-        )
-        candidates = (await session.execute(stmt)).all()
-        if not candidates:
+        ranked = await _candidates(session, lat, lon, grid, k, limit)
+        if not ranked:
             continue
+        if ranked[0][0] > MAX_DISTANCE_M:
+            return []
+        if ranked[0][0] > grid.covered_radius_m(lat, k):
+            grid, k = _square_for(lat, ranked[0][0])
+            ranked = await _candidates(session, lat, lon, grid, k, limit)
         radius = grid.covered_radius_m(lat, k)
-        ranked = sorted(
-            (haversine_m(lat, lon, c_lat, c_lon), tps_id)
-            for tps_id, c_lat, c_lon in candidates
-            if c_lat is not None and c_lon is not None
-        )
         proven = [(d, tps_id) for d, tps_id in ranked if d <= radius][:limit]
         if not proven:
-            continue
-        by_id = {
-            t.id: t
-            for t in (
-                await session.scalars(select(Tps).where(Tps.id.in_([i for _, i in proven])))
-            ).all()
-        }
+            return []
+        rows = await session.scalars(select(Tps).where(Tps.id.in_([i for _, i in proven])))
+        by_id = {t.id: t for t in rows.all()}
         return [(by_id[i], d) for d, i in proven if i in by_id]
     return []
