@@ -49,6 +49,8 @@ _HINTS = [(level, re.compile(rf"^(?:{alt})\s+")) for level, alt in _LEVEL_PREFIX
 
 #: Fuzzy matches below this Levenshtein ratio (0–100) are not offered.
 FUZZY_CUTOFF = 75.0
+#: A match this good in the first-letter bucket ends the search there.
+STRONG_MATCH = 85.0
 
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -150,6 +152,12 @@ class _NameIndex:
     #: Sorted distinct keys (for prefix look-ups by bisection) and key → [(level, id), …].
     keys: list[str] = field(default_factory=list)
     entries: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    #: The keys ordered by length, and their lengths: a ratio ≥ 75 needs lengths within 0.6×–1.67×,
+    #: so fuzzy matching only scans that slice.
+    by_length: list[str] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+    #: The same per first letter.
+    by_first: dict[str, tuple[list[str], list[int]]] = field(default_factory=dict)
 
 
 _index: _NameIndex | None = None
@@ -166,7 +174,15 @@ async def _name_index(session: AsyncSession) -> _NameIndex:
     )
     for key, level, region_id in rows.all():
         entries.setdefault(key, []).append((level, region_id))
-    _index = _NameIndex(version, sorted(entries), entries)
+    by_length = sorted(entries, key=lambda k: (len(k), k))
+    by_first: dict[str, tuple[list[str], list[int]]] = {}
+    for k in by_length:
+        names, lengths = by_first.setdefault(k[0], ([], []))
+        names.append(k)
+        lengths.append(len(k))
+    _index = _NameIndex(
+        version, sorted(entries), entries, by_length, [len(k) for k in by_length], by_first
+    )
     return _index
 
 
@@ -210,10 +226,23 @@ async def search_regions(
         if not candidate.startswith(key):
             break
         scores.setdefault(candidate, 150.0 - len(candidate) / 100)
-    for candidate, score, _ in process.extract(
-        key, index.keys, scorer=fuzz.ratio, limit=max(limit * 3, 20), score_cutoff=FUZZY_CUTOFF
-    ):
-        scores.setdefault(candidate, float(score))
+    # Most typos keep the first letter: score that bucket first (about 1/15 of the names) and
+    # scan every name of a plausible length only when it has no strong match.
+    wanted_fuzzy = max(limit * 3, 20)
+    first = index.by_first.get(key[0])
+    buckets = (
+        [first, (index.by_length, index.lengths)] if first else [(index.by_length, index.lengths)]
+    )
+    for names, lengths in buckets:
+        lo = bisect.bisect_left(lengths, int(len(key) * 0.6))
+        hi = bisect.bisect_right(lengths, int(len(key) / 0.6) + 1)
+        matches = process.extract(
+            key, names[lo:hi], scorer=fuzz.ratio, limit=wanted_fuzzy, score_cutoff=FUZZY_CUTOFF
+        )
+        for candidate, score, _ in matches:
+            scores.setdefault(candidate, float(score))
+        if scores and max(scores.values()) >= STRONG_MATCH:
+            break
     level_rank = {lvl: i for i, lvl in enumerate(("kabupaten", "kecamatan", "kelurahan"))}
     ranked: list[tuple[float, int, str, int]] = []
     for candidate, score in scores.items():

@@ -93,6 +93,8 @@ class RegionMatcher:
     def __init__(self) -> None:
         self.provinces: dict[str, _Named] = {}
         self.children: dict[int, dict[str, list[_Named]]] = {}
+        #: "Cabeyan" for "Cabeyan (Cabean)": used only when no name matches exactly.
+        self.aliases: dict[int, dict[str, list[_Named]]] = {}
         self._cache: dict[tuple[str, str, str, str], int | str] = {}
 
     @classmethod
@@ -104,9 +106,11 @@ class RegionMatcher:
                 m.provinces[province_key(name)] = _Named(region_id, name)
                 continue
             kind = kabupaten_kind(name) if level == "kabupaten" else None
-            siblings = m.children.setdefault(parent_id or 0, {})
-            for key in _alias_keys(name, level):
-                siblings.setdefault(key, []).append(_Named(region_id, name, kind))
+            key, *aliases = _alias_keys(name, level)
+            named = _Named(region_id, name, kind)
+            m.children.setdefault(parent_id or 0, {}).setdefault(key, []).append(named)
+            for alias in aliases:
+                m.aliases.setdefault(parent_id or 0, {}).setdefault(alias, []).append(named)
         return m
 
     def match(self, province: str, kabupaten: str, kecamatan: str, kelurahan: str) -> int:
@@ -136,7 +140,8 @@ class RegionMatcher:
 
     def _child(self, parent: _Named, name: str, level: str, label: str) -> _Named:
         siblings = self.children.get(parent.id, {})
-        found = siblings.get(name_key(name, level), [])
+        key = name_key(name, level)
+        found = siblings.get(key) or self.aliases.get(parent.id, {}).get(key, [])
         if level == "kabupaten" and len(found) > 1:
             kind = kabupaten_kind(name)
             found = [f for f in found if kind is None or f.kind == kind] if kind else found
