@@ -3,11 +3,11 @@
 Used by TPS lookups, the pledge's regional counts, broadcast segments and reports.
 
 Name search is typo-tolerant ("kebayoran bru", "kab blora"). It runs in memory with rapidfuzz over
-the distinct folded names (about 67,000 for all 82,503 kelurahan plus kecamatan and kabupaten):
-a Levenshtein ratio over that list takes about 3 ms, needs no extra table or extension, and works
-the same on SQLite and PostgreSQL. A trigram table in the database would need ~1M posting rows and
-still a Python re-ranking step. The index is built once per process and rebuilt when ``votebot
-regions import`` bumps the ``regions_version`` stored in ``app_meta``.
+the distinct folded names (about 67,000 for all 82,503 kelurahan plus kecamatan and kabupaten),
+scoring names that share the query's first letter first (p50 ~1.5 ms); it needs no extra table
+or extension and works the same on SQLite and PostgreSQL. A trigram table in the database
+would need ~1M posting rows and still a Python re-ranking step. The index is built once per
+process and rebuilt when ``votebot regions import`` bumps ``regions_version`` in ``app_meta``.
 """
 
 from __future__ import annotations
