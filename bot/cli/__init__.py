@@ -45,9 +45,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from bot.cli import chat, content, db, i18n, referral, report, serve, user
+    from bot.cli import chat, content, db, i18n, referral, regions, report, serve, tps, user
 
-    for module in (chat, serve, content, db, i18n, referral, report, user):
+    for module in (chat, serve, content, db, i18n, regions, tps, referral, report, user):
         cli.add_command(module.command)
 
 

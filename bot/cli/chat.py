@@ -43,6 +43,11 @@ def command(user: str, locale: str | None) -> None:
         # One local user typing or piping a script: flood control would only get in the way.
         runtime.core.flood = None
         try:
+            from bot.tps.bootstrap import ensure_reference_data
+
+            await ensure_reference_data(
+                runtime.db, settings, echo=lambda line: click.echo(line, err=True)
+            )
             sim = Simulator(
                 runtime.core,
                 user=user,

@@ -25,4 +25,7 @@ def command() -> None:
     if not channels:
         click.echo(NO_CHANNEL, err=True)
         sys.exit(1)
+    from bot.tps.bootstrap import prepare
+
+    run(prepare(settings, echo=lambda line: click.echo(line, err=True)))
     sys.exit(run(serve(settings)))

@@ -115,7 +115,9 @@ class Region(Base):
     name: Mapped[str] = mapped_column(String(128))
     #: The name folded for matching: lower case, no punctuation, no "Kabupaten"/"Kota" prefix.
     name_key: Mapped[str] = mapped_column(String(128))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("regions.id", ondelete="CASCADE"), index=True
+    )
     province_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     kabupaten_id: Mapped[int | None] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), index=True

@@ -129,6 +129,17 @@ async def get_meta(session: AsyncSession, key: str) -> str | None:
     return await session.scalar(select(AppMeta.value).where(AppMeta.key == key))
 
 
+async def set_meta(session: AsyncSession, key: str, value: str) -> None:
+    """Insert or replace one ``app_meta`` value."""
+    dialect = session.get_bind().dialect.name
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(AppMeta).values(
+        key=key, value=value
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
+    )
+
+
 async def get_or_create_secret(session: AsyncSession, key: str = "secret_key") -> str:
     """A random secret stored once in the database, so every worker shares the same one."""
     await session.execute(

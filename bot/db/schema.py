@@ -14,6 +14,7 @@ MODEL_MODULES: list[str] = [
     "bot.db.models_whatsapp",
     "bot.db.models_quiz",
     "bot.db.models_pledge",
+    "bot.db.models_tps",
 ]
 
 
