@@ -25,7 +25,9 @@ CHANNELS: list[str] = [
 ]
 #: Background services (``module:factory``) started with the server, e.g. the broadcast dispatcher;
 #: a factory takes the Runtime and the started channels and returns a Service or None.
-SERVICES: list[str] = []
+SERVICES: list[str] = [
+    "bot.db.maintenance:create",
+]
 #: Route installers (``module:function``) called with the app, e.g. the admin dashboard.
 WEB_EXTENSIONS: list[str] = [
     "bot.web.admin:install",

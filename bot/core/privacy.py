@@ -63,6 +63,9 @@ async def anonymise_events(session: AsyncSession, user_id: int) -> int:
 
 async def erase_user(session: AsyncSession, user: User) -> int:
     """Delete ``user``'s personal data (see the module doc); return the anonymised row count."""
+    from bot.db.schema import load_models
+
+    load_models()  # every feature's model module, and so every eraser, is registered
     await session.flush()  # pending log rows of this very event are anonymised too
     user_id, channel = user.id, user.channel
     for eraser in ERASERS:

@@ -13,10 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, Integer, String, Text, delete
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.models import Base, utcnow
+from bot.core.privacy import register_eraser
+from bot.db.models import Base, User, utcnow
 
 
 class WhatsAppMessage(Base):
@@ -50,3 +52,15 @@ class WhatsAppOptionPage(Base):
     #: ``[[label, payload], …]`` in order.
     options: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+async def erase_whatsapp_rows(session: AsyncSession, user_id: int) -> None:
+    """Delete what these tables keep about a WhatsApp user (keyed by their phone number)."""
+    user = await session.get(User, user_id)
+    if user is None or user.channel != "whatsapp":
+        return
+    for table in (WhatsAppMessage, WhatsAppOptionPage):
+        await session.execute(delete(table).where(table.wa_id == user.external_id))
+
+
+register_eraser(erase_whatsapp_rows)
