@@ -51,6 +51,12 @@ async def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
             async with db.transaction() as session:
                 secret = await repo.get_or_create_secret(session)
         register_secret(secret)
+        if settings.admin_refs:
+            from bot.core.roles import apply_admins
+
+            async with db.transaction() as session:
+                for ref in await apply_admins(session, settings.admin_refs):
+                    log.info("admin role given to %s (VOTEBOT_ADMINS)", ref)
         core = Core(settings, db, content)
     except BaseException:
         await db.close()

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 CHANNELS: list[str] = []
 #: Background services (``module:factory``) started with the server, e.g. the broadcast dispatcher;
 #: a factory takes the Runtime and the started channels and returns a Service or None.
-SERVICES: list[str] = []
+SERVICES: list[str] = ["bot.broadcast.service:create_service"]
 #: Route installers (``module:function``) called with the app, e.g. the admin dashboard.
 WEB_EXTENSIONS: list[str] = []
 

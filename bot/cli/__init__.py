@@ -45,9 +45,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from bot.cli import chat, content, db, i18n, serve
+    from bot.cli import broadcast, chat, content, db, i18n, role, serve
 
-    for module in (chat, serve, content, db, i18n):
+    for module in (chat, serve, content, db, i18n, role, broadcast):
         cli.add_command(module.command)
 
 

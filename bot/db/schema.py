@@ -10,7 +10,7 @@ from sqlalchemy import MetaData
 from bot.db import models
 
 #: Feature model modules; each defines tables on :class:`bot.db.models.Base`.
-MODEL_MODULES: list[str] = []
+MODEL_MODULES: list[str] = ["bot.db.models_broadcast"]
 
 
 def load_models() -> MetaData:

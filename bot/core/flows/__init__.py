@@ -11,6 +11,7 @@ import importlib
 FLOW_MODULES = [
     "bot.core.flows.basics",
     "bot.core.flows.info",
+    "bot.core.flows.siaran",
 ]
 
 
