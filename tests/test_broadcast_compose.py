@@ -290,3 +290,16 @@ async def test_admins_from_the_environment_at_start_up(db_url: str) -> None:
         assert list(audits) == ["env:VOTEBOT_ADMINS"] * 2
     finally:
         await rt.close()
+
+
+def test_content_check_validates_broadcast_files(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    (tmp_path / "id").mkdir()
+    (tmp_path / "broadcasts").mkdir()
+    write(tmp_path / "broadcasts", "demo.md", HEAD + "# id\nHalo\n# id\nLagi\n")
+    result = CliRunner().invoke(cli, ["content", "check", str(tmp_path)], prog_name="votebot")
+    assert result.exit_code == 1
+    assert "broadcasts/demo.md:10: locale 'id' appears twice" in result.output

@@ -72,7 +72,8 @@ async def test_an_opt_out_mid_broadcast_is_honoured_immediately(runtime: Runtime
                 await repo.set_opt_in(s, users[4].id, False)
 
     ch.before_send = opt_out_u4
-    await dispatcher(runtime, ch, concurrency=1, batch_size=6).run(until_done=True)
+    d = dispatcher(runtime, ch, concurrency=1, batch_size=6, recheck_window=0)
+    await d.run(until_done=True)
     assert "u4" not in ch.recipients and len(ch.recipients) == 5
 
 
@@ -301,3 +302,37 @@ async def test_a_row_that_changed_hands_is_not_overwritten(runtime: Runtime) -> 
     await d._write([await d._deliver("test", row, *target)])
     (saved,) = await outbox(runtime, bid)
     assert saved.status == "sending" and saved.claimed_by == "other"
+
+
+def test_the_sliding_window_never_exceeds_the_limit_in_any_second() -> None:
+    from bot.broadcast.ratelimit import SlidingWindow
+
+    now = [100.0]
+    window = SlidingWindow(30, headroom=0.97, clock=lambda: now[0])
+    sent: list[float] = []
+    while now[0] < 110.0:
+        if window.take():
+            sent.append(now[0])
+        else:
+            now[0] += max(window.wait_time(), 0.0001)
+        now[0] += 0.003  # each send takes a little while
+    assert all(sum(1 for t in sent if s <= t < s + 1.0) <= 29 for s in sent)
+    assert len(sent) >= 29 * 9  # and it keeps up with the limit
+
+
+async def test_a_paused_limiter_waits_and_a_chat_gets_one_message_a_second() -> None:
+    from bot.broadcast.ratelimit import ChannelLimiter
+
+    now = [0.0]
+    limiter = ChannelLimiter(None, per_chat=1.0, headroom=1.0, clock=lambda: now[0])
+    await limiter.acquire("a")
+    limiter.pause(5)
+    assert limiter.paused_for() == 5 and limiter.pauses == 1
+    now[0] = 5.0
+    await limiter.acquire("b")  # the pause is over; another chat needs no gap
+    now[0] = 5.5
+    waiter = asyncio.create_task(limiter.acquire("b"))
+    await asyncio.sleep(0.01)
+    assert not waiter.done()  # "b" got a message half a second ago
+    now[0] = 6.0
+    await asyncio.wait_for(waiter, 2)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import aliased
 from bot.channels.base import PermanentError, RetryLater, TransientError, Unreachable
 from bot.core import broadcasts as bc
 from bot.core.events import UserRef
+from bot.core.i18n import Translator
 from bot.core.replies import Reply
 from bot.core.roles import SYSTEM_ACTOR, audit
 from bot.db import repo
@@ -123,6 +124,7 @@ class Dispatcher:
         backoff_cap: float = 300.0,
         concurrency: int = 32,
         poll_interval: float = 1.0,
+        recheck_window: float = 0.1,
     ) -> None:
         self.runtime = runtime
         self.db = runtime.db
@@ -139,16 +141,20 @@ class Dispatcher:
         all_rates = {**default_rates(self.settings), **(rates or {})}
         self.limiters: dict[str, ChannelLimiter] = {}
         self.batch_sizes: dict[str, int] = {}
+        #: rows re-checked together just before sending: at most ``recheck_window`` seconds of
+        #: sending at the channel's rate, so an opt-out counts for every send after that.
+        self.recheck_sizes: dict[str, int] = {}
         for name in self.channels:
             rate, per_chat = all_rates.get(name, (30.0, None))
             self.limiters[name] = ChannelLimiter(rate, per_chat)
             self.batch_sizes[name] = batch_size or max(1, min(200, int((rate or 100) * 2)))
+            self.recheck_sizes[name] = max(1, min(100, int((rate or 1000) * recheck_window)))
         self.concurrency = asyncio.Semaphore(concurrency)
         self.counters = Counters()
         self._results: asyncio.Queue[Outcome | None] = asyncio.Queue()
         self._stop = asyncio.Event()
         self._progress_checked: dict[int, float] = {}
-        self._translators: dict[str, Any] = {}
+        self._translators: dict[str, Translator] = {}
 
     # ------------------------------------------------------------------------------ running
 
@@ -185,9 +191,13 @@ class Dispatcher:
     async def _channel_loop(self, name: str, until_done: bool) -> None:
         limiter = self.limiters[name]
         in_flight: set[asyncio.Task[None]] = set()
+        loop = asyncio.get_running_loop()
+        promoted_at = -1e9
         try:
             while not self._stop.is_set():
-                await self.promote_due()
+                if loop.time() - promoted_at >= self.poll_interval:
+                    await self.promote_due()
+                    promoted_at = loop.time()
                 rows = await self.claim(name, self.batch_sizes[name])
                 if not rows:
                     await self._drain(in_flight)
@@ -195,19 +205,22 @@ class Dispatcher:
                     if until_done and not await self.outstanding(name):
                         return
                     await self._wait(self.poll_interval)
+                    promoted_at = -1e9
                     continue
-                for i, row in enumerate(rows):
+                step = self.recheck_sizes[name]
+                for start in range(0, len(rows), step):
+                    chunk = rows[start : start + step]
                     if self._stop.is_set() or limiter.paused_for() > self.lease.total_seconds() / 4:
-                        await self._release(rows[i:], delay=limiter.paused_for())
+                        await self._release(rows[start:], delay=limiter.paused_for())
                         break
-                    target = await self.recheck(name, row)
-                    if target is None:
-                        continue
-                    await limiter.acquire(target[0])
-                    await self.concurrency.acquire()
-                    task = asyncio.create_task(self._send(name, row, *target))
-                    in_flight.add(task)
-                    task.add_done_callback(in_flight.discard)
+                    for row, target in await self.recheck_many(name, chunk):
+                        if target is None:
+                            continue
+                        await limiter.acquire(target[0])
+                        await self.concurrency.acquire()
+                        task = asyncio.create_task(self._send(name, row, *target))
+                        in_flight.add(task)
+                        task.add_done_callback(in_flight.discard)
         finally:
             await self._drain(in_flight)
 
@@ -309,12 +322,18 @@ class Dispatcher:
     # ------------------------------------------------------------------------------ one row
 
     async def recheck(self, channel: str, row: Claimed) -> tuple[str, list[Reply]] | None:
-        """Check the row just before sending; return (external id, replies) or None if it is
+        return (await self.recheck_many(channel, [row]))[0][1]
+
+    async def recheck_many(
+        self, channel: str, rows: Sequence[Claimed]
+    ) -> list[tuple[Claimed, tuple[str, list[Reply]] | None]]:
+        """Check rows just before sending; for each, (external id, replies) or None if it is
         skipped or held (its outcome is queued for the writer)."""
         now = self.clock()
         province = aliased(Region)
         stmt = (
             select(
+                OutboxRow.id,
                 Broadcast,
                 User.external_id,
                 User.opted_in,
@@ -331,49 +350,68 @@ class Dispatcher:
             .join(User, User.id == OutboxRow.user_id)
             .outerjoin(Region, Region.id == User.region_id)
             .outerjoin(province, province.id == Region.province_id)
-            .where(OutboxRow.id == row.id)
+            .where(OutboxRow.id.in_([r.id for r in rows]))
         )
+        holds: dict[int, tuple[str, datetime]] = {}
         async with self.db.sessions() as session:
-            found = (await session.execute(stmt)).first()
-            if found is None:  # the user deleted their data meanwhile
-                return None
-            (b, external_id, opted_in, reachable, locale, lang, region_id, level, tz, ptz) = found
-            hold = None
-            if b.status == SENDING and opted_in and reachable:
-                for rule in bc.HOLD_RULES:
-                    until = await rule(session, region_id, now)
-                    if until is not None and until > now:
-                        hold = ("quiet_period", until)
-                        break
-        if b.status != SENDING:
-            if b.status == CANCELLED:
-                self._skip(row, channel, external_id, "cancelled")
+            found = {r[0]: r[1:] for r in (await session.execute(stmt)).all()}
+            if bc.HOLD_RULES:
+                for row_id, (
+                    b,
+                    _,
+                    opted_in,
+                    reachable,
+                    *_rest,
+                    region_id,
+                    _l,
+                    _t,
+                    _p,
+                ) in found.items():
+                    if b.status != SENDING or not opted_in or not reachable:
+                        continue
+                    for rule in bc.HOLD_RULES:
+                        until = await rule(session, region_id, now)
+                        if until is not None and until > now:
+                            holds[row_id] = ("quiet_period", until)
+                            break
+        out: list[tuple[Claimed, tuple[str, list[Reply]] | None]] = []
+        release: list[Claimed] = []
+        for row in rows:
+            if row.id not in found:  # the user deleted their data meanwhile
+                out.append((row, None))
+                continue
+            (b, external_id, opted_in, reachable, locale, lang, _, level, tz, ptz) = found[row.id]
+            target = None
+            if b.status != SENDING:
+                if b.status == CANCELLED:
+                    self._skip(row, channel, external_id, "cancelled")
+                else:
+                    release.append(row)
+            elif not opted_in:
+                self._skip(row, channel, external_id, "opted_out")
+            elif not reachable:
+                self._skip(row, channel, external_id, "unreachable")
             else:
-                await self._release([row])
-            return None
-        if not opted_in:
-            self._skip(row, channel, external_id, "opted_out")
-            return None
-        if not reachable:
-            self._skip(row, channel, external_id, "unreachable")
-            return None
-        timezone = tz if level == "province" else ptz
-        until = bc.quiet_until(now, timezone, self.settings.quiet_hours_range)
-        if until is not None:
-            hold = ("quiet_hours", until)
-        if hold is not None:
-            self.counters.held += 1
-            self._put(
-                Outcome(
-                    row,
-                    channel,
-                    external_id,
-                    {"status": PENDING, "next_attempt_at": hold[1], "error": hold[0]},
-                )
-            )
-            return None
-        t = self.runtime.core.translator(self.runtime.core.user_locale(locale, lang))
-        return external_id, bc.render_for(b, t, self.settings.default_locale)
+                timezone = tz if level == "province" else ptz
+                until = bc.quiet_until(now, timezone, self.settings.quiet_hours_range)
+                hold = ("quiet_hours", until) if until is not None else holds.get(row.id)
+                if hold is not None:
+                    self.counters.held += 1
+                    values = {"status": PENDING, "next_attempt_at": hold[1], "error": hold[0]}
+                    self._put(Outcome(row, channel, external_id, values))
+                else:
+                    core = self.runtime.core
+                    t = self._translator(core.user_locale(locale, lang))
+                    target = (external_id, bc.render_for(b, t, self.settings.default_locale))
+            out.append((row, target))
+        await self._release(release)
+        return out
+
+    def _translator(self, locale: str) -> Translator:
+        t = self._translators.get(locale)
+        if t is None:
+            t = self._translators[locale] = self.runtime.core.translator(locale)
+        return t
 
     def _skip(self, row: Claimed, channel: str, external_id: str, reason: str) -> None:
         self.counters.skipped += 1

@@ -1,8 +1,9 @@
-"""Per-channel rate limiting: a token bucket overall, a minimum gap per chat, and a pause."""
+"""Per-channel rate limiting: a sliding window overall, a minimum gap per chat, and a pause."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 from collections.abc import Callable
 
@@ -11,33 +12,45 @@ from collections.abc import Callable
 HEADROOM = 0.97
 
 
-class TokenBucket:
-    """``rate`` tokens per second, at most ``burst`` saved up."""
+class SlidingWindow:
+    """At most ``count`` sends in any ``period`` seconds: the way platforms count.
+
+    Unlike a token bucket with no burst, time lost to a slow moment is made up afterwards, so the
+    achieved rate stays close to the limit without ever exceeding it in any window.
+    """
 
     def __init__(
-        self, rate: float, burst: float = 1.0, clock: Callable[[], float] = time.monotonic
+        self, rate: float, headroom: float = 1.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
-        self.rate, self.burst, self.clock = rate, burst, clock
-        self.tokens = burst
-        self.updated = clock()
-
-    def _refill(self) -> None:
-        now = self.clock()
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
+        effective = rate * headroom
+        if effective >= 2:
+            self.count, self.period = int(effective), 1.0
+        else:
+            self.count, self.period = 1, 1.0 / effective
+        self.clock = clock
+        # Start as if the last period had been busy at the full rate: no burst at start-up, so a
+        # dispatcher that replaces one that just died does not add a burst to its last second.
+        now = clock()
+        step = self.period / self.count
+        self.sent: collections.deque[float] = collections.deque(
+            now - self.period + step * (i + 1) for i in range(self.count)
+        )
 
     def wait_time(self) -> float:
-        self._refill()
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+        now = self.clock()
+        while self.sent and self.sent[0] <= now - self.period:
+            self.sent.popleft()
+        if len(self.sent) < self.count:
+            return 0.0
+        return self.sent[0] + self.period - now
 
     def take(self) -> bool:
-        self._refill()
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
+        if self.wait_time() > 0:
+            return False
+        self.sent.append(self.clock())
+        return True
 
 
 class ChannelLimiter:
@@ -53,7 +66,7 @@ class ChannelLimiter:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.clock = clock
-        self.bucket = TokenBucket(rate * headroom, clock=clock) if rate else None
+        self.bucket = SlidingWindow(rate, headroom, clock=clock) if rate else None
         self.chat_gap = 1.0 / (per_chat * headroom) if per_chat else 0.0
         self.last_sent: dict[str, float] = {}
         self.paused_until = 0.0
