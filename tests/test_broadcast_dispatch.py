@@ -336,3 +336,23 @@ async def test_a_paused_limiter_waits_and_a_chat_gets_one_message_a_second() -> 
     assert not waiter.done()  # "b" got a message half a second ago
     now[0] = 6.0
     await asyncio.wait_for(waiter, 2)
+
+
+async def test_the_dispatcher_runs_as_a_service_of_serve(runtime: Runtime) -> None:
+    import bot.server
+    from bot.broadcast.service import create_service
+
+    assert "bot.broadcast.service:create_service" in bot.server.SERVICES
+    assert create_service(runtime, []) is None
+    await add_users(runtime, ["a", "b"])
+    await new_broadcast(runtime)
+    ch = RecordingChannel()
+    ch.name = "test"
+    service = create_service(runtime, [ch])  # type: ignore[list-item]
+    assert service is not None
+    service.dispatcher.clock = Clock()
+    service.dispatcher.poll_interval = 0.01
+    await service.start()
+    await until(lambda: len(ch.sent) == 2)
+    await service.stop()
+    assert sorted(ch.recipients) == ["a", "b"]

@@ -184,7 +184,8 @@ class Dispatcher:
             await writer
         await self.finish_done()
 
-    async def _wait(self, seconds: float) -> None:
+    async def idle(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if the dispatcher is stopped meanwhile."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
 
@@ -204,7 +205,7 @@ class Dispatcher:
                     await self.finish_done()
                     if until_done and not await self.outstanding(name):
                         return
-                    await self._wait(self.poll_interval)
+                    await self.idle(self.poll_interval)
                     promoted_at = -1e9
                     continue
                 step = self.recheck_sizes[name]

@@ -29,7 +29,7 @@ class DispatcherService:
                 return
             except Exception:
                 log.exception("the broadcast dispatcher failed; restarting in 5 s")
-                await asyncio.sleep(5)
+                await self.dispatcher.idle(5)
 
     async def stop(self) -> None:
         self.dispatcher.stop()
