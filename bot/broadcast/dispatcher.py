@@ -22,7 +22,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -96,7 +96,6 @@ class Counters:
     held: int = 0
     retried: int = 0
     rate_limited: int = 0
-    by_broadcast: dict[int, int] = field(default_factory=dict)
 
 
 def default_rates(settings: Any) -> dict[str, tuple[float | None, float | None]]:
