@@ -10,7 +10,7 @@ import logging
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -26,6 +26,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot import ROOT
+
+if TYPE_CHECKING:
+    from bot.core.events import UserRef
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///db/votebot.sqlite3"
 #: The Graph API base URL with its version (v26.0 is the newest documented version).
@@ -70,6 +73,18 @@ def normalise_database_url(raw: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def parse_quiet_hours(value: str) -> tuple[int, int] | None:
+    """``"21-6"`` → ``(21, 6)`` (start and end hour, local time); ``"off"`` → None."""
+    text = value.strip().lower()
+    if text in ("", "off", "none", "0"):
+        return None
+    match = re.fullmatch(r"(\d{1,2})\s*-\s*(\d{1,2})", text)
+    if match is None or not all(0 <= int(h) <= 23 for h in match.groups()):
+        raise ValueError("use START-END in whole hours 0-23, e.g. 21-6, or off")
+    start, end = int(match.group(1)), int(match.group(2))
+    return None if start == end else (start, end)
+
+
 class Settings(BaseSettings):
     """All settings. Field aliases are the environment variable names."""
 
@@ -108,6 +123,19 @@ class Settings(BaseSettings):
     telegram_max_connections: int = Field(
         40, ge=1, le=100, validation_alias="TELEGRAM_MAX_CONNECTIONS"
     )
+
+    #: ``CHANNEL:ID`` list given the admin role at start-up.
+    admins: str = Field("", validation_alias="VOTEBOT_ADMINS")
+    #: Two-person rule: a volunteer's broadcast waits for an admin's approval.
+    broadcast_approval: bool = Field(False, validation_alias="VOTEBOT_BROADCAST_APPROVAL")
+    #: ``START-END`` hours (recipient's local time) when no broadcast is delivered, or ``off``.
+    quiet_hours: str = Field("21-6", validation_alias="VOTEBOT_QUIET_HOURS")
+    #: Messages per second per channel (the platform's limit; the engine keeps a little headroom).
+    rate_telegram: float = Field(30.0, gt=0, le=10_000, validation_alias="VOTEBOT_RATE_TELEGRAM")
+    rate_telegram_per_chat: float = Field(
+        1.0, gt=0, le=100, validation_alias="VOTEBOT_RATE_TELEGRAM_PER_CHAT"
+    )
+    rate_whatsapp: float = Field(80.0, gt=0, le=10_000, validation_alias="VOTEBOT_RATE_WHATSAPP")
 
     @field_validator("database_url")
     @classmethod
@@ -253,6 +281,32 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://[^\s/]+(/[^\s]*)?$", value):
             raise ValueError("must be an http(s) URL such as https://graph.facebook.com/v26.0")
         return value
+
+    @field_validator("admins")
+    @classmethod
+    def _check_admins(cls, value: str) -> str:
+        from bot.core.events import UserRef
+
+        for item in value.split(","):
+            if item.strip():
+                UserRef.parse(item)
+        return value.strip()
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _check_quiet_hours(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value.strip()
+
+    @property
+    def admin_refs(self) -> list[UserRef]:
+        from bot.core.events import UserRef
+
+        return [UserRef.parse(i) for i in self.admins.split(",") if i.strip()]
+
+    @property
+    def quiet_hours_range(self) -> tuple[int, int] | None:
+        return parse_quiet_hours(self.quiet_hours)
 
     @cached_property
     def is_sqlite(self) -> bool:

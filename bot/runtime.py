@@ -53,6 +53,12 @@ async def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         register_secret(secret)
         if settings.admin_token is not None:
             register_secret(settings.admin_token.get_secret_value())
+        if settings.admin_refs:
+            from bot.core.roles import apply_admins
+
+            async with db.transaction() as session:
+                for ref in await apply_admins(session, settings.admin_refs):
+                    log.info("admin role given to %s (VOTEBOT_ADMINS)", ref)
         core = Core(settings, db, content)
     except BaseException:
         await db.close()

@@ -27,6 +27,7 @@ CHANNELS: list[str] = [
 #: a factory takes the Runtime and the started channels and returns a Service or None.
 SERVICES: list[str] = [
     "bot.db.maintenance:create",
+    "bot.broadcast.service:create_service",
 ]
 #: Route installers (``module:function``) called with the app, e.g. the admin dashboard.
 WEB_EXTENSIONS: list[str] = [

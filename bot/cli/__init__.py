@@ -45,9 +45,36 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from bot.cli import chat, content, db, i18n, referral, regions, report, serve, tps, user
+    from bot.cli import (
+        broadcast,
+        chat,
+        content,
+        db,
+        i18n,
+        referral,
+        regions,
+        report,
+        role,
+        serve,
+        tps,
+        user,
+    )
 
-    for module in (chat, serve, content, db, i18n, regions, tps, referral, report, user):
+    modules = (
+        chat,
+        serve,
+        content,
+        db,
+        i18n,
+        regions,
+        tps,
+        referral,
+        role,
+        broadcast,
+        report,
+        user,
+    )
+    for module in modules:
         cli.add_command(module.command)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from bot.cli import get_settings
+from bot.core.broadcasts import broadcast_files
 from bot.core.content import load_content
 from bot.core.i18n import available_locales
 
@@ -27,6 +28,8 @@ def check(directory: Path | None) -> None:
     root = (directory or settings.content_dir).resolve()
     locales = available_locales(settings.locales_dir)
     store, errors = load_content(root, locales, settings.default_locale)
+    broadcasts, broadcast_errors = broadcast_files(root, locales, settings.default_locale)
+    errors = sorted(errors + broadcast_errors)
     for error in errors:
         click.echo(error.format(Path.cwd()), err=True)
     if errors:
@@ -35,4 +38,5 @@ def check(directory: Path | None) -> None:
         f"{kind}: {sum(len(v) for v in by_locale.values())}"
         for kind, by_locale in sorted(store.items.items())
     )
+    counts += f", broadcasts: {len(broadcasts)}"
     click.echo(f"Content OK ({counts}) in {root}")

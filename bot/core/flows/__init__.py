@@ -18,6 +18,7 @@ FLOW_MODULES = [
     "bot.core.flows.calendar",
     "bot.core.flows.privacy",
     "bot.core.flows.tps",
+    "bot.core.flows.siaran",
 ]
 
 

@@ -1,0 +1,41 @@
+"""The dispatcher as a background service of ``votebot serve`` (``SERVICES`` in bot/server.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from bot.broadcast.dispatcher import Dispatcher
+from bot.channels.base import Channel
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class DispatcherService:
+    def __init__(self, runtime: Runtime, channels: Sequence[Channel]) -> None:
+        self.dispatcher = Dispatcher(runtime, {c.name: c for c in channels})
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="broadcast-dispatcher")
+        log.info("broadcast dispatcher started for %s", ", ".join(self.dispatcher.channels))
+
+    async def _run(self) -> None:
+        while not self.dispatcher.stopped:
+            try:
+                await self.dispatcher.run()
+                return
+            except Exception:
+                log.exception("the broadcast dispatcher failed; restarting in 5 s")
+                await self.dispatcher.idle(5)
+
+    async def stop(self) -> None:
+        self.dispatcher.stop()
+        if self._task is not None:
+            await self._task
+
+
+def create_service(runtime: Runtime, channels: Sequence[Channel]) -> DispatcherService | None:
+    return DispatcherService(runtime, channels) if channels else None

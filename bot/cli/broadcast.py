@@ -1,0 +1,410 @@
+"""``votebot broadcast``: compose, approve, send and watch broadcasts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import click
+
+from bot.cli import fail, get_settings, run
+from bot.cli.role import parse_ref
+from bot.config import Settings
+from bot.core import broadcasts as bc
+from bot.core.content import ContentErrors
+from bot.core.formatting import to_terminal
+from bot.core.i18n import available_locales
+from bot.core.segments import SegmentError, audience_size, parse_segment
+from bot.db import repo
+from bot.db.models import User
+from bot.db.models_broadcast import QUEUED, SENDING
+from bot.runtime import Runtime, open_runtime
+
+WIB = timezone(timedelta(hours=7), "WIB")
+
+
+@click.group("broadcast")
+def command() -> None:
+    """Broadcasts to opted-in users: create, approve, run and watch them.
+
+    Segments (--segment) combine terms with commas, alternatives with |, e.g.
+    "locale=id,province=Jawa Tengah|DI Yogyakarta,pledged,active_days=30". Terms: all,
+    locale=, province=, kabupaten=, channel=, referral=CODE, active_days=N, pledged,
+    quiz_finished, reminder.
+    """
+
+
+def _parse_at(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            "use an ISO date-time such as 2024-02-13T09:00 (WIB) or 2024-02-13T02:00+00:00",
+            param_hint="--at",
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=WIB)
+    when = when.astimezone(UTC)
+    if when < datetime.now(UTC) - timedelta(minutes=1):
+        raise click.BadParameter("that time is in the past", param_hint="--at")
+    return when
+
+
+async def _actor(rt: Runtime, by: str | None) -> User | None:
+    if by is None:
+        return None
+    ref = parse_ref(by)
+    async with rt.db.sessions() as session:
+        user = await repo.get_user(session, ref)
+    if user is None:
+        fail(f"--by: no user {ref} (they must have written to the bot or been given a role).")
+    return user
+
+
+def _load_file(settings: Settings, path: Path) -> bc.BroadcastFile:
+    try:
+        return bc.parse_broadcast_file(
+            path, available_locales(settings.locales_dir), settings.default_locale
+        )
+    except ContentErrors as exc:
+        for error in exc.errors:
+            click.echo(error.format(Path.cwd()), err=True)
+        fail(f"{len(exc.errors)} problem(s) in {path}")
+
+
+@command.command("create")
+@click.option(
+    "--file",
+    "path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A broadcast file, e.g. content/broadcasts/cek-dpt.md.",
+)
+@click.option(
+    "--segment", required=True, help='Who receives it, e.g. "all" or "locale=id,pledged".'
+)
+@click.option(
+    "--at", "at", help="Send no earlier than this ISO date-time (WIB unless it has an offset)."
+)
+@click.option("--by", "by", help="CHANNEL:ID of the volunteer or admin it is created for.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def create(path: Path, segment: str, at: str | None, by: str | None, yes: bool) -> None:
+    """Create a broadcast from a Markdown file for a segment (shows audience and preview first)."""
+    settings = get_settings()
+    file = _load_file(settings, path)
+    try:
+        seg = parse_segment(segment)
+    except SegmentError as exc:
+        fail(f"--segment: {exc}", 2)
+    scheduled = _parse_at(at)
+
+    async def main() -> None:
+        rt = await open_runtime(settings)
+        try:
+            creator = await _actor(rt, by)
+            if creator is not None and creator.role is None:
+                fail(f"--by: {by} is neither a volunteer nor an admin.")
+            async with rt.db.sessions() as session:
+                try:
+                    sizes = await audience_size(
+                        session, seg, default_locale=settings.default_locale
+                    )
+                except SegmentError as exc:
+                    fail(f"--segment: {exc}", 2)
+            texts = file.texts(rt.core.translator)
+            total = sum(sizes.values())
+            per_channel = ", ".join(f"{c}: {n}" for c, n in sorted(sizes.items())) or "nobody"
+            click.echo(f"Broadcast “{file.meta.title}” ({file.meta.id})")
+            click.echo(f"Segment:  {seg.describe()}")
+            click.echo(f"Audience: {total} opted-in, reachable user(s) ({per_channel})")
+            if scheduled:
+                click.echo(f"Not before: {scheduled.astimezone(WIB):%Y-%m-%d %H:%M} WIB")
+            for locale, text in texts.items():
+                click.echo(f"\n--- preview ({locale}) ---\n{to_terminal(text)}")
+            click.echo("")
+            if total == 0:
+                fail("Nobody is in this segment; nothing created.")
+            if not yes and not click.confirm(f"Create this broadcast to {total} user(s)?"):
+                fail("Cancelled; nothing created.")
+            async with rt.db.transaction() as session:
+                if creator is not None:
+                    creator = await session.get(User, creator.id)
+                b = await bc.create_broadcast(
+                    session,
+                    settings,
+                    title=file.meta.title,
+                    texts=texts,
+                    segment=seg,
+                    creator=creator,
+                    content_id=file.meta.id,
+                    scheduled_at=scheduled,
+                )
+                bid, status, audience = b.id, b.status, b.audience
+        finally:
+            await rt.close()
+        click.echo(f"Broadcast #{bid} created for {audience} user(s): {status}.")
+        if status == "awaiting_approval":
+            click.echo(f"An admin approves it with: votebot broadcast approve {bid}")
+        else:
+            click.echo(f"`votebot serve` sends it, or run it now with: votebot broadcast run {bid}")
+
+    run(main())
+
+
+@command.command("list")
+@click.option("--limit", default=20, show_default=True, help="How many, newest first.")
+def list_cmd(limit: int) -> None:
+    """List broadcasts, newest first, with their progress."""
+    settings = get_settings()
+
+    async def main() -> list[str]:
+        rt = await open_runtime(settings)
+        try:
+            async with rt.db.sessions() as session:
+                lines = []
+                for b in await bc.list_broadcasts(session, limit):
+                    s = await bc.broadcast_stats(session, b.id, receipts=False)
+                    lines.append(
+                        f"#{b.id:<5} {b.status:<17} {s.sent:>7}/{b.audience:<7} "
+                        f"{b.created_at:%Y-%m-%d %H:%M}  {b.title[:40]}  [{b.segment[:40]}]"
+                    )
+                return lines
+        finally:
+            await rt.close()
+
+    lines = run(main())
+    if not lines:
+        click.echo(
+            "No broadcasts yet. Create one with: votebot broadcast create --file … --segment …"
+        )
+        return
+    click.echo(f"{'id':<6} {'status':<17} {'sent/audience':>15} created (UTC)     title  [segment]")
+    for line in lines:
+        click.echo(line)
+
+
+@command.command("status")
+@click.argument("broadcast_id", type=int)
+def status(broadcast_id: int) -> None:
+    """Show one broadcast's figures: sent, failed by reason, blocked, pending, held."""
+    settings = get_settings()
+
+    async def main() -> list[str]:
+        rt = await open_runtime(settings)
+        try:
+            async with rt.db.sessions() as session:
+                try:
+                    b = await bc.get_broadcast(session, broadcast_id)
+                except bc.BroadcastError as exc:
+                    fail(str(exc))
+                s = await bc.broadcast_stats(session, broadcast_id)
+        finally:
+            await rt.close()
+        out = [
+            f"Broadcast #{b.id} “{b.title}”: {b.status}",
+            f"segment:   {b.segment}",
+            f"created:   {b.created_at:%Y-%m-%d %H:%M} UTC by {b.created_by}",
+        ]
+        if b.approved_by:
+            out.append(f"approved:  by {b.approved_by}")
+        if b.scheduled_at:
+            out.append(f"not before: {b.scheduled_at.astimezone(WIB):%Y-%m-%d %H:%M} WIB")
+        out += [
+            f"audience:  {s.total}",
+            f"sent:      {s.sent}",
+            f"failed:    {s.failed_total}"
+            + (
+                " (" + ", ".join(f"{r}: {n}" for r, n in sorted(s.failed.items())) + ")"
+                if s.failed
+                else ""
+            ),
+            f"blocked:   {s.blocked}",
+            f"pending:   {s.pending}"
+            + (
+                " (held: "
+                + ", ".join(f"{r.replace('_', ' ')}: {n}" for r, n in s.held.items())
+                + ")"
+                if s.held
+                else ""
+            ),
+            f"sending:   {s.in_flight}",
+        ]
+        if s.skipped:
+            out.append(
+                "skipped:   "
+                + ", ".join(f"{r.replace('_', ' ')}: {n}" for r, n in sorted(s.skipped.items()))
+            )
+        for key, value in sorted(s.receipts.items()):
+            out.append(f"{key + ':':<10} {value}")
+        return out
+
+    for line in run(main()):
+        click.echo(line)
+
+
+def _action(name: str, doc: str) -> None:
+    @command.command(name, help=doc)
+    @click.argument("broadcast_id", type=int)
+    @click.option(
+        "--by", "by", help="CHANNEL:ID of the admin or volunteer doing it (default: cli)."
+    )
+    def action(broadcast_id: int, by: str | None) -> None:
+        settings = get_settings()
+
+        async def main() -> str:
+            rt = await open_runtime(settings)
+            try:
+                actor = await _actor(rt, by)
+                async with rt.db.transaction() as session:
+                    if actor is not None:
+                        actor = await session.get(User, actor.id)
+                        if actor is None or actor.role is None:
+                            fail(f"--by: {by} is neither a volunteer nor an admin.")
+                    try:
+                        if name == "approve":
+                            b = await bc.approve(session, broadcast_id, actor)
+                            return f"Broadcast #{b.id} approved: {b.status}."
+                        if name == "cancel":
+                            skipped = await bc.cancel(session, broadcast_id, actor)
+                            return f"Broadcast #{broadcast_id} cancelled; {skipped} not sent."
+                        if name == "pause":
+                            b = await bc.pause(session, broadcast_id, actor)
+                            return f"Broadcast #{b.id} paused (resume it with `broadcast resume`)."
+                        b = await bc.resume(session, broadcast_id, actor)
+                        return f"Broadcast #{b.id} resumed: {b.status}."
+                    except bc.BroadcastError as exc:
+                        fail(str(exc))
+            finally:
+                await rt.close()
+
+        click.echo(run(main()))
+
+
+_action(
+    "approve", "Approve a volunteer's broadcast (two-person rule, VOTEBOT_BROADCAST_APPROVAL=1)."
+)
+_action("cancel", "Cancel a broadcast: nothing more is sent.")
+_action("pause", "Pause a broadcast (what is in flight still goes out).")
+_action("resume", "Resume a paused broadcast.")
+
+
+@command.command("run")
+@click.argument("broadcast_id", type=int, required=False)
+def run_cmd(broadcast_id: int | None) -> None:
+    """Send due broadcasts now (or only BROADCAST_ID) with a live progress bar; exits when done.
+
+    Uses the configured channels only to send. Rows held for quiet hours stay queued for later
+    (`votebot serve` sends them when the hours end). Ctrl-C stops cleanly; run it again to resume.
+    """
+    from bot.server import NO_CHANNEL, configured_channels
+
+    settings = get_settings()
+    classes = configured_channels(settings)
+    if not classes:
+        fail(NO_CHANNEL)
+    sys.exit(run(_run(settings, classes, broadcast_id)))
+
+
+async def _run(settings: Settings, classes: list[type], broadcast_id: int | None) -> int:
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from bot.broadcast.dispatcher import Dispatcher
+
+    rt = await open_runtime(settings)
+    channels = [cls(rt) for cls in classes]
+    try:
+        async with rt.db.sessions() as session:
+            if broadcast_id is not None:
+                try:
+                    b = await bc.get_broadcast(session, broadcast_id)
+                except bc.BroadcastError as exc:
+                    fail(str(exc))
+                if b.status not in (QUEUED, SENDING):
+                    fail(f"Broadcast #{b.id} is {b.status}; only a queued or sending one runs.")
+                if b.scheduled_at and b.scheduled_at > datetime.now(UTC):
+                    fail(
+                        f"Broadcast #{b.id} is scheduled for "
+                        f"{b.scheduled_at.astimezone(WIB):%Y-%m-%d %H:%M} WIB; "
+                        "`votebot serve` sends it then."
+                    )
+        dispatcher = Dispatcher(rt, {c.name: c for c in channels}, broadcast_id=broadcast_id)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, dispatcher.stop)
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn(
+                "sent {task.fields[sent]} · failed {task.fields[failed]} · "
+                "left {task.fields[left]} · {task.fields[rate]}/s"
+            ),
+            TimeRemainingColumn(),
+        )
+        label = f"broadcast #{broadcast_id}" if broadcast_id else "broadcasts"
+        with Progress(*columns, transient=False) as progress:
+            task = progress.add_task(label, total=None, sent=0, failed=0, left="?", rate="0.0")
+            runner = asyncio.create_task(dispatcher.run(until_done=True))
+            started = loop.time()
+            while True:
+                done = runner.done()
+                figures = await _figures(rt, broadcast_id)
+                total, finished, sent, failed, left = figures
+                elapsed = max(loop.time() - started, 1e-6)
+                progress.update(
+                    task,
+                    total=total or None,
+                    completed=finished,
+                    sent=sent,
+                    failed=failed,
+                    left=left,
+                    rate=f"{dispatcher.counters.sent / elapsed:.1f}",
+                )
+                if done:
+                    break
+                await asyncio.sleep(0.5)
+            await runner
+        c = dispatcher.counters
+        click.echo(
+            f"Done: {c.sent} sent, {c.failed} failed, {c.blocked} blocked, "
+            f"{c.skipped} skipped (opted out or unreachable), {c.held} held for quiet hours."
+        )
+        if dispatcher.stopped:
+            click.echo("Stopped early: run the same command again to resume where it stopped.")
+        return 0
+    finally:
+        for channel in channels:
+            with contextlib.suppress(Exception):
+                await channel.stop()
+        await rt.close()
+
+
+async def _figures(rt: Runtime, broadcast_id: int | None) -> tuple[int, int, int, int, int]:
+    """total, done, sent, failed (incl. blocked), left over the broadcasts being run."""
+    async with rt.db.sessions() as session:
+        if broadcast_id is not None:
+            ids = [broadcast_id]
+        else:
+            ids = [b.id for b in await bc.list_broadcasts(session, 1000) if b.status == SENDING]
+        total = done = sent = failed = left = 0
+        for bid in ids:
+            s = await bc.broadcast_stats(session, bid, receipts=False)
+            total += s.total
+            done += s.done
+            sent += s.sent
+            failed += s.failed_total + s.blocked
+            left += s.remaining
+    return total, done, sent, failed, left
