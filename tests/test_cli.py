@@ -78,7 +78,7 @@ def test_a_whole_conversation_piped_through_chat(tmp_path: Path) -> None:
     assert "Pesanmu kosong" in out
     assert "Makasih lokasinya" in out
     assert "(now chatting as sim:someone-else)" in out
-    assert out.count("Pertama, pilih bahasa dulu ya") == 2
+    assert out.count("Pilih bahasa dulu, ya") == 2
     assert "Simulator controls:" in out
     assert "never read" not in out
     assert "Traceback" not in proc.stderr

@@ -200,7 +200,7 @@ async def test_a_crashing_flow_apologises_and_logs(runtime: Runtime) -> None:
     try:
         d = Dialog(runtime.core, user="crash")
         await d.tap("boom")
-        assert "ada yang error" in d.text
+        assert "ada gangguan" in d.text
     finally:
         del router.buttons["boom"]
     names = [(e.event_type, e.name) for e in await events(runtime)]
