@@ -119,6 +119,37 @@ async def test_search_tolerates_typos_and_prefixes(db_url: str) -> None:
         await db.close()
 
 
+@pytest.mark.parametrize(
+    ("query", "name", "level"),
+    [
+        ("bebayoran baru", "Kebayoran Baru", "kecamatan"),  # first letter wrong
+        ("debayoran baru", "Kebayoran Baru", "kecamatan"),
+        ("funden", "Kunden", "kelurahan"),  # first letter wrong, short name
+        ("kebayoarn baru", "Kebayoran Baru", "kecamatan"),  # transposition
+        ("jakarta seltaan", "Kota Adm. Jakarta Selatan", "kabupaten"),
+        ("kebayoran bru", "Kebayoran Baru", "kecamatan"),  # missing letter
+        ("ebayoran baru", "Kebayoran Baru", "kecamatan"),  # missing first letter
+        ("kundenn", "Kunden", "kelurahan"),  # extra letter
+        ("kebayorran baru", "Kebayoran Baru", "kecamatan"),
+        ("jakarta selatn", "Kota Adm. Jakarta Selatan", "kabupaten"),  # multi-word
+        ("kota jakrta selatan", "Kota Adm. Jakarta Selatan", "kabupaten"),
+        ("kec kebayoran bru", "Kebayoran Baru", "kecamatan"),  # level hint plus a typo
+    ],
+)
+async def test_search_tolerates_each_typo_class(
+    db_url: str, query: str, name: str, level: str
+) -> None:
+    db = Database(db_url)
+    try:
+        async with db.transaction() as s:
+            await import_regions(s, provinces=["DKI Jakarta", "Jawa Tengah"])
+        async with db.transaction() as s:
+            found = await search_regions(s, query)
+            assert (found[0].name, found[0].level) == (name, level), [r.name for r in found]
+    finally:
+        await db.close()
+
+
 # --------------------------------------------------------------------------- CSV import
 
 
