@@ -35,6 +35,8 @@ class Call:
     at: float = field(default_factory=time.monotonic)
     #: Whether the fake answered it with success.
     ok: bool = True
+    #: The Message the fake answered a send or edit with (to press its buttons later).
+    result: dict[str, Any] | None = None
 
     @property
     def chat_id(self) -> int | None:
@@ -336,7 +338,8 @@ class FakeBotAPI:
                 }
             )
         if method in ("sendMessage", "sendPhoto", "editMessageText"):
-            return self._ok(self._message(params))
+            call.result = self._message(params)
+            return self._ok(call.result)
         return self._ok(True)
 
     def _ok(self, result: Any) -> web.Response:

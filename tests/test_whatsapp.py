@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from bot.channels.base import PermanentError, RetryLater, TransientError, Unreachable
@@ -21,7 +20,7 @@ from bot.db import repo
 from bot.db.models import EngagementEvent, ProcessedMessage, User, utcnow
 from bot.db.models_whatsapp import WhatsAppMessage
 from bot.runtime import Runtime, open_runtime
-from bot.web.app import MAX_BODY_BYTES, create_app
+from bot.web.app import MAX_BODY_BYTES
 from tests.conftest import make_settings
 from tests.whatsapp_fakes import (
     PHOTO,
@@ -30,6 +29,7 @@ from tests.whatsapp_fakes import (
     VERIFY_TOKEN,
     FakeGraph,
     Harness,
+    serving,
     wa_env,
     webhook_body,
 )
@@ -56,16 +56,8 @@ async def wa_runtime(db_url: str, graph: FakeGraph) -> AsyncIterator[Runtime]:
 
 @pytest.fixture
 async def wa(wa_runtime: Runtime, graph: FakeGraph) -> AsyncIterator[Harness]:
-    channel = WhatsAppChannel(wa_runtime)
-    channel.retry_base = channel.max_backoff = 0.001
-    app = create_app(wa_runtime)
-    channel.setup_routes(app)
-    await channel.start()
-    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
-        try:
-            yield Harness(channel, client, graph)
-        finally:
-            await channel.stop()
+    async with serving(wa_runtime, graph) as harness:
+        yield harness
 
 
 async def count(rt: Runtime, model: Any) -> int:

@@ -54,6 +54,18 @@ def test_long_row_titles_keep_the_full_label_as_description() -> None:
     assert rows[0]["description"] == shorten(label.format(0), 72)
 
 
+def test_shortened_button_labels_are_listed_in_full_only_when_the_text_lacks_them() -> None:
+    labels = ["A. Type your NIK on the official site", "B. Send it to a campaign group"]
+    buttons = [[Button(label, payload=f"qa:1:0:{i}")] for i, label in enumerate(labels)]
+    (bare,) = render([Reply("Which is safe?", buttons)], _)
+    body = bare.message["interactive"]["body"]["text"]
+    assert body == "Which is safe?\n\n" + "\n".join(f"• {label}" for label in labels)
+    question = "Which is safe?\n\n" + "\n".join(labels)  # a quiz spells out its options
+    (spelt,) = render([Reply(question, buttons)], _)
+    body = spelt.message["interactive"]["body"]["text"]
+    assert body == question and "•" not in body
+
+
 def test_duplicate_short_titles_are_made_unique() -> None:
     titles = unique_titles(["Polling station opening hours"] * 3, 20)
     assert len(set(titles)) == 3 and all(len(t) <= 20 for t in titles)

@@ -1,8 +1,11 @@
-"""``votebot serve`` with the WhatsApp variables set, as a subprocess, against a fake Graph API."""
+"""``votebot serve`` with the WhatsApp variables set, as a subprocess, against a fake Graph API:
+the handshake, unsigned posts refused, and a whole conversation (menu, a quiz question as a list,
+TPS by postcode, pledge) through signed webhook posts."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import os
 import signal
@@ -15,6 +18,14 @@ import aiohttp
 
 from bot import ROOT
 from bot.channels.whatsapp.channel import signature_for
+from tests.scenario_drivers import WhatsAppDriver
+from tests.scenarios import (
+    english_menu,
+    pledge_steps,
+    quiz_last_answer,
+    quiz_to_the_last_question,
+    tps_postcode_steps,
+)
 from tests.whatsapp_fakes import APP_SECRET, USER, VERIFY_TOKEN, FakeGraph, wa_env, webhook_body
 
 #: Generous upper bound on start-up and on each answer (a slow CI machine), not a speed target.
@@ -36,6 +47,46 @@ async def wait_for(condition: Any, what: str) -> None:
         await asyncio.sleep(0.05)
 
 
+#: The sample TPS file's provinces: their regions are loaded before ``serve`` starts.
+SAMPLE_PROVINCES = ("DKI Jakarta", "Jawa Tengah", "Bali", "Maluku")
+
+
+async def start(env: dict[str, str], *args: str, stderr: int) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=stderr,
+    )
+
+
+async def votebot(env: dict[str, str], *args: str) -> str:
+    """Run ``votebot ARGS`` to the end; return its output (it must succeed)."""
+    proc = await start(env, *args, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(proc.communicate(), DEADLINE)
+    assert proc.returncode == 0, out.decode()
+    return out.decode()
+
+
+class Pacer:
+    """Keeps a test user below the bot's flood limit (10 messages in 5 s), as a person would be."""
+
+    def __init__(self, limit: int = 9, window: float = 5.2) -> None:
+        self.limit, self.window = limit, window
+        self.sent: collections.deque[float] = collections.deque()
+
+    async def wait(self) -> None:
+        loop = asyncio.get_running_loop()
+        if len(self.sent) >= self.limit:
+            await asyncio.sleep(max(0.0, self.sent[0] + self.window - loop.time()))
+            self.sent.popleft()
+        self.sent.append(loop.time())
+
+
 async def test_serve_holds_a_whatsapp_conversation(tmp_path: Path) -> None:
     graph = FakeGraph()
     await graph.start()
@@ -49,18 +100,11 @@ async def test_serve_holds_a_whatsapp_conversation(tmp_path: Path) -> None:
         "VOTEBOT_SECRET_KEY": "serve-test-secret-0123456789",
     }
     env.pop("LOG_LEVEL", None)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    provinces = [arg for name in SAMPLE_PROVINCES for arg in ("--province", name)]
+    assert "0 updated" in await votebot(env, "regions", "import", *provinces)
+    assert "12 added" in await votebot(env, "tps", "import", "content/tps/sample.csv")
+    proc = await start(env, "serve", stderr=asyncio.subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    ids = iter(range(1, 1000))
     try:
         async with aiohttp.ClientSession() as http:
 
@@ -90,7 +134,10 @@ async def test_serve_holds_a_whatsapp_conversation(tmp_path: Path) -> None:
             ) as resp:
                 assert resp.status == 403
 
+            pacer = Pacer()
+
             async def post(message: dict[str, Any], signed: bool = True) -> list[dict[str, Any]]:
+                await pacer.wait()
                 raw = json.dumps(webhook_body([message])).encode()
                 headers = {"Content-Type": "application/json"}
                 if signed:
@@ -99,38 +146,31 @@ async def test_serve_holds_a_whatsapp_conversation(tmp_path: Path) -> None:
                 async with http.post(f"{base}/whatsapp", data=raw, headers=headers) as resp:
                     assert resp.status == (200 if signed else 401)
                 if signed:
-                    # Every step of this conversation ends with buttons or a list.
+                    # Every step of this conversation ends with reply buttons or a list.
                     await wait_for(
-                        lambda: any("interactive" in m for m in graph.sent[before:]), "an answer"
+                        lambda: any(
+                            m.get("interactive", {}).get("type") in ("button", "list")
+                            for m in graph.sent[before:]
+                        ),
+                        "an answer",
                     )
                 return graph.sent[before:]
 
-            def msg(kind: str, body: dict[str, Any]) -> dict[str, Any]:
-                return {"from": USER, "id": f"wamid.e2e{next(ids)}", "type": kind, kind: body}
+            unsigned = {"from": USER, "id": "wamid.unsigned", "type": "text"}
+            assert await post({**unsigned, "text": {"body": "/start"}}, signed=False) == []
 
-            def option(batch: list[dict[str, Any]], label: str) -> dict[str, Any]:
-                for m in batch:
-                    inter = m.get("interactive", {})
-                    if inter.get("type") == "button":
-                        for b in inter["action"]["buttons"]:
-                            if label in b["reply"]["title"]:
-                                return {"type": "button_reply", "button_reply": b["reply"]}
-                    if inter.get("type") == "list":
-                        for row in inter["action"]["sections"][0]["rows"]:
-                            if label in row["title"]:
-                                return {"type": "list_reply", "list_reply": row}
-                raise AssertionError(f"no option {label!r} in {batch}")
-
-            assert await post(msg("text", {"body": "/start"}), signed=False) == []
-            batch = await post(msg("text", {"body": "/start"}))
-            assert "Teman Pemilih" in batch[0]["text"]["body"]
-            batch = await post(msg("interactive", option(batch, "Bahasa Indonesia")))
-            batch = await post(msg("interactive", option(batch, "Nanti dulu")))
-            assert batch[-1]["interactive"]["type"] == "list"  # the main menu
-            batch = await post(msg("interactive", option(batch, "Bekal hari H")))
-            batch = await post(msg("interactive", option(batch, "Jam buka TPS")))
-            page = "\n".join(m["interactive"]["body"]["text"] for m in batch if "interactive" in m)
-            assert "*Jam buka TPS*" in page and "Sumber:" in page
+            # The conversation, through the scenarios' own steps (tests/scenarios.py).
+            d = WhatsAppDriver(post)
+            await english_menu(d)
+            assert d.kinds[-1] == "list"  # the main menu
+            await quiz_to_the_last_question(d)
+            assert d.kinds[-1] == "list"  # four options: a list, not buttons
+            rows = d.screen[-1]["interactive"]["action"]["sections"][0]["rows"]
+            assert [r["title"][:3] for r in rows] == ["A. ", "B. ", "C. ", "D. "]
+            await quiz_last_answer(d)
+            await tps_postcode_steps(d)
+            assert "*TPS 001 · Selong*" in d.screen[-1]["interactive"]["body"]["text"]  # bold
+            await pledge_steps(d)
             assert graph.unauthorised == 0
         proc.send_signal(signal.SIGTERM)
         _out, err = await asyncio.wait_for(proc.communicate(), DEADLINE)

@@ -9,12 +9,16 @@ from __future__ import annotations
 import itertools
 import json
 from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.channels.whatsapp.channel import WhatsAppChannel, signature_for
+from bot.runtime import Runtime
+from bot.web.app import create_app
 
 TOKEN = "test-graph-token-0123456789"
 APP_SECRET = "test-app-secret-abcdef"
@@ -241,3 +245,18 @@ class Harness:
             m["interactive"]["type"] if m["type"] == "interactive" else m["type"]
             for m in self.batch
         ]
+
+
+@asynccontextmanager
+async def serving(runtime: Runtime, graph: FakeGraph) -> AsyncIterator[Harness]:
+    """The real WhatsApp channel in the real aiohttp app, on loopback, with quick retries."""
+    channel = WhatsAppChannel(runtime)
+    channel.retry_base = channel.max_backoff = 0.001
+    app = create_app(runtime)
+    channel.setup_routes(app)
+    await channel.start()
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        try:
+            yield Harness(channel, client, graph)
+        finally:
+            await channel.stop()

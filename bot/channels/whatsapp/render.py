@@ -5,7 +5,7 @@ Pure functions (no network, no database), so every limit is tested directly:
 - text: ``*bold*``/``_italic_`` via :func:`bot.core.formatting.to_whatsapp`, split at paragraph,
   line or word boundaries into messages of at most 4096 characters;
 - one to three payload buttons: interactive reply buttons (titles ≤ 20 characters, unique; a
-  shortened label is listed in full in the body);
+  shortened label is listed in full in the body unless the text already shows it);
 - four to ten: an interactive list (row title ≤ 24, description ≤ 72, button text ≤ 20);
 - more than ten: a list of nine options and a "more" row whose id the channel resolves itself;
 - URL buttons: one alone becomes a ``cta_url`` button, otherwise links written into the text;
@@ -144,7 +144,13 @@ def _lead_and_body(text: str, appendix: str, fallback: str) -> tuple[list[Outgoi
 def _reply_buttons(text: str, options: Sequence[Button], _: Gettext) -> list[Outgoing]:
     labels = [b.label for b in options]
     titles = unique_titles(labels, MAX_BUTTON_TITLE)
-    full = [f"• {label}" for label, title in zip(labels, titles, strict=True) if title != label]
+    # A shortened label is listed in full, unless the text already shows it (a quiz question
+    # spells out its options: listing them twice would only make the user scroll).
+    full = [
+        f"• {label}"
+        for label, title in zip(labels, titles, strict=True)
+        if title != label and label not in text
+    ]
     lead, body = _lead_and_body(text, "\n".join(full), _("Pick one:"))
     buttons = [
         {"type": "reply", "reply": {"id": b.payload, "title": title}}
