@@ -15,6 +15,7 @@ MODEL_MODULES: list[str] = [
     "bot.db.models_quiz",
     "bot.db.models_pledge",
     "bot.db.models_tps",
+    "bot.db.models_telegram",
 ]
 
 
