@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     telegram_max_connections: int = Field(
         40, ge=1, le=100, validation_alias="TELEGRAM_MAX_CONNECTIONS"
     )
+    #: Show quiz questions as Telegram's native quiz polls instead of inline buttons.
+    telegram_quiz_polls: bool = Field(False, validation_alias="TELEGRAM_QUIZ_POLLS")
 
     #: ``CHANNEL:ID`` list given the admin role at start-up.
     admins: str = Field("", validation_alias="VOTEBOT_ADMINS")
@@ -238,6 +240,18 @@ class Settings(BaseSettings):
         if not _WEBHOOK_SECRET_RE.match(secret):
             raise ValueError("use 16-256 characters of A-Z, a-z, 0-9, _ and - only")
         return secret
+
+    @field_validator("telegram_quiz_polls", mode="before")
+    @classmethod
+    def _check_quiz_polls(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word in ("1", "true", "yes", "on"):
+                return True
+            if word in ("", "0", "false", "no", "off"):
+                return False
+            raise ValueError(f"must be 1 (on) or 0 (off), got {value!r}")
+        return value
 
     @field_validator("admin_token")
     @classmethod

@@ -93,6 +93,8 @@ class FakeBotAPI:
             "setChatMenuButton",
             "setWebhook",
             "deleteWebhook",
+            "sendPoll",
+            "getFile",
         }
     )
 
@@ -107,6 +109,13 @@ class FakeBotAPI:
         self._ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
         self._changed = asyncio.Event()
+        #: file_id → content, served by getFile and the file URL.
+        self.files: dict[str, bytes] = {}
+        #: file paths downloaded (``/file/bot<token>/<path>``), in order.
+        self.downloads: list[str] = []
+        #: file ids whose download answers 404 (getFile still knows them).
+        self.unservable: set[str] = set()
+        self._poll_ids = itertools.count(5000)
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -120,6 +129,7 @@ class FakeBotAPI:
     async def __aenter__(self) -> FakeBotAPI:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -263,7 +273,60 @@ class FakeBotAPI:
             },
         }
 
+    def photo_update(
+        self,
+        sizes: Iterable[tuple[str, int, int]],
+        user_id: int = 42,
+        *,
+        caption: str | None = None,
+        update_id: int | None = None,
+        language_code: str = "id",
+    ) -> dict[str, Any]:
+        """A photo message offered in ``sizes`` (``(file_id, width, height)``, from ``files``)."""
+        photo = [
+            {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "width": width,
+                "height": height,
+                "file_size": len(self.files.get(file_id, b"")),
+            }
+            for file_id, width, height in sizes
+        ]
+        extra: dict[str, Any] = {"photo": photo}
+        if caption is not None:
+            extra["caption"] = caption
+        return self.message_update(
+            None, user_id, update_id=update_id, language_code=language_code, **extra
+        )
+
+    def poll_answer_update(
+        self, poll_id: str, option: int, user_id: int = 42, *, update_id: int | None = None
+    ) -> dict[str, Any]:
+        return {
+            "update_id": update_id if update_id is not None else self.next_update_id(),
+            "poll_answer": {
+                "poll_id": poll_id,
+                "user": self.user(user_id),
+                "option_ids": [option],
+                "option_persistent_ids": [f"o{option}"],
+            },
+        }
+
     # ------------------------------------------------------------------ the API
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        """The file download URL: ``/file/bot<token>/<file_path>`` (file_path = file id)."""
+        path = request.match_info["path"]
+        self.downloads.append(path)
+        self._changed.set()
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        file_id = path.removeprefix("photos/")
+        data = self.files.get(file_id)
+        if data is None or file_id in self.unservable:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="image/jpeg")
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
         params: dict[str, Any] = dict(request.query)
@@ -340,7 +403,47 @@ class FakeBotAPI:
         if method in ("sendMessage", "sendPhoto", "editMessageText"):
             call.result = self._message(params)
             return self._ok(call.result)
+        if method == "sendPoll":
+            call.result = self._poll_message(params)
+            return self._ok(call.result)
+        if method == "getFile":
+            file_id = str(params.get("file_id"))
+            if file_id not in self.files:
+                return self._error(call, 400, "Bad Request: invalid file_id")
+            return self._ok(
+                {
+                    "file_id": file_id,
+                    "file_unique_id": f"u-{file_id}",
+                    "file_size": len(self.files[file_id]),
+                    "file_path": f"photos/{file_id}",
+                }
+            )
         return self._ok(True)
+
+    def _poll_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._message(params)
+        options = params.get("options") or []
+        message["poll"] = {
+            "id": str(next(self._poll_ids)),
+            "question": params.get("question", ""),
+            "options": [
+                {
+                    "text": o if isinstance(o, str) else o.get("text", ""),
+                    "voter_count": 0,
+                    "persistent_id": f"o{i}",
+                }
+                for i, o in enumerate(options)
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": False,
+            "type": "quiz",
+            "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
+            "correct_option_ids": params.get("correct_option_ids"),
+        }
+        return message
 
     def _ok(self, result: Any) -> web.Response:
         return web.json_response({"ok": True, "result": result})

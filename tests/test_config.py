@@ -46,6 +46,7 @@ def test_database_url_aliases_are_normalised() -> None:
         ),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL: use one of"),
         ("VOTEBOT_SECRET_KEY", "short", "VOTEBOT_SECRET_KEY: must be at least 16"),
+        ("TELEGRAM_QUIZ_POLLS", "maybe", "TELEGRAM_QUIZ_POLLS: must be 1 (on) or 0 (off)"),
     ],
 )
 def test_a_bad_value_names_the_variable(name: str, value: str, expected: str) -> None:
@@ -53,6 +54,11 @@ def test_a_bad_value_names_the_variable(name: str, value: str, expected: str) ->
         load_settings(_env_file=None, **{name: value})
     assert str(info.value).startswith(expected)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", True), ("on", True), ("0", False)])
+def test_quiz_polls_switch(value: str, expected: bool) -> None:
+    assert load_settings(_env_file=None, TELEGRAM_QUIZ_POLLS=value).telegram_quiz_polls is expected
 
 
 def test_cli_stops_with_one_clear_line(tmp_path: Path) -> None:

@@ -313,7 +313,12 @@ async def test_webhook_mode_registers_and_answers(db_url: str) -> None:
         hook = api.calls("setWebhook")[0].params
         assert hook["url"] == "https://bot.example.org/telegram"
         assert hook["secret_token"] == WEBHOOK_SECRET
-        assert hook["allowed_updates"] == ["message", "callback_query", "my_chat_member"]
+        assert hook["allowed_updates"] == [
+            "message",
+            "callback_query",
+            "my_chat_member",
+            "poll_answer",
+        ]
         assert int(hook["max_connections"]) == 40
         assert not api.calls("getUpdates") and not api.calls("deleteWebhook")
 

@@ -96,6 +96,20 @@ class Core:
         """The user's choice, else the client's language, else the default."""
         return negotiate([chosen, language_code], self.locales, self.settings.default_locale)
 
+    async def wants_media(self, ref: UserRef) -> bool:
+        """Whether ``ref`` is at a step that reads media (e.g. /lapor's evidence photo).
+
+        Channels ask this before downloading a photo, so pictures nobody asked for are never
+        fetched. One small read; a failure answers False (the flow then hears "no data").
+        """
+        try:
+            async with self.db.transaction() as session:
+                flow, step = await repo.conversation_step(session, ref)
+        except Exception:
+            log.exception("could not read a user's conversation step")
+            return False
+        return self.router.takes_media(flow, step)
+
     async def handle(self, event: InboundEvent) -> list[Reply]:
         """Handle one event; never raises for a flow's error (the user gets an apology).
 

@@ -36,6 +36,24 @@ class Image:
     caption: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class QuizHint:
+    """Marks a reply as one single-answer question whose buttons, in order, are its options.
+
+    Every channel can show the buttons. A channel with a native quiz widget (Telegram's quiz
+    polls) may show that instead and turn the chosen option ``i`` back into the payload of button
+    ``i``, so the answer takes the same path as a tap. All texts are plain (no Markdown).
+    """
+
+    question: str
+    options: tuple[str, ...]
+    #: The index of the right option.
+    correct: int
+    #: A short line above the question (e.g. "Question 3 of 10"), shown where it fits.
+    header: str = ""
+    explanation: str = ""
+
+
 @dataclass(slots=True)
 class Reply:
     """One outbound message.
@@ -43,7 +61,8 @@ class Reply:
     ``buttons`` are rows of buttons. ``request_location`` asks the client to offer a "share my
     location" control labelled ``location_label`` (translated by the core). ``replace`` hints
     that, where the platform allows, this reply may edit the message whose button was pressed
-    instead of sending a new one.
+    instead of sending a new one. ``quiz`` marks a question whose buttons are its options (see
+    :class:`QuizHint`).
     """
 
     text: str = ""
@@ -52,6 +71,7 @@ class Reply:
     image: Image | None = None
     replace: bool = False
     location_label: str = ""
+    quiz: QuizHint | None = None
 
     def all_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]

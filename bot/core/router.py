@@ -52,6 +52,8 @@ class Router:
     deep_links: dict[str, CommandHandler] = field(default_factory=dict)
     location_handler: StateHandler | None = None
     fallback_handler: SimpleHandler | None = None
+    #: flow → the steps at which it takes media (a photo's bytes), see :meth:`takes_media`.
+    media_steps: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def command(
         self, name: str, *, description: str = "", aliases: tuple[str, ...] = (), order: int = 100
@@ -75,12 +77,26 @@ class Router:
 
         return deco
 
-    def state(self, flow: str) -> Callable[[StateHandler], StateHandler]:
+    def state(
+        self, flow: str, *, media_steps: tuple[str, ...] = ()
+    ) -> Callable[[StateHandler], StateHandler]:
+        """Handle text, locations and media while the user is in ``flow``.
+
+        ``media_steps`` names the steps at which the flow reads media bytes (e.g. a photo for a
+        report); channels download media only then (see :meth:`takes_media`).
+        """
+
         def deco(fn: StateHandler) -> StateHandler:
             self.states[flow] = fn
+            if media_steps:
+                self.media_steps[flow] = frozenset(media_steps)
             return fn
 
         return deco
+
+    def takes_media(self, flow: str | None, step: str | None) -> bool:
+        """Whether a user at ``flow``/``step`` is asked for media (so a channel should fetch it)."""
+        return flow is not None and step is not None and step in self.media_steps.get(flow, ())
 
     def keyword(self, *words: str) -> Callable[[SimpleHandler], SimpleHandler]:
         def deco(fn: SimpleHandler) -> SimpleHandler:

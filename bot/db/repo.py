@@ -55,6 +55,18 @@ async def get_or_create_user(
     return user, bool(getattr(result, "rowcount", 0))
 
 
+async def conversation_step(session: AsyncSession, ref: UserRef) -> tuple[str | None, str | None]:
+    """The flow and step a user is at (``(None, None)`` for none or an unknown user); no lock."""
+    row = (
+        await session.execute(
+            select(ConversationState.flow, ConversationState.step)
+            .join(User, User.id == ConversationState.user_id)
+            .where(User.channel == ref.channel, User.external_id == ref.external_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
 async def load_state(session: AsyncSession, user_id: int) -> ConversationState:
     """The user's conversation state, locked for this transaction on PostgreSQL.
 

@@ -16,6 +16,7 @@ MODEL_MODULES: list[str] = [
     "bot.db.models_pledge",
     "bot.db.models_tps",
     "bot.db.models_broadcast",
+    "bot.db.models_telegram",
 ]
 
 

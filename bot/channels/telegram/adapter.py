@@ -31,7 +31,7 @@ from bot.core.events import (
     parse_command,
 )
 from bot.core.formatting import to_telegram_html
-from bot.core.replies import Button, Image, Reply
+from bot.core.replies import Button, Image, QuizHint, Reply
 
 CHANNEL = "telegram"
 #: Telegram's limits (in UTF-16 code units, as Telegram counts).
@@ -40,7 +40,16 @@ MAX_CAPTION = 1024
 #: What the log may keep of a message's text.
 LOG_TEXT_CHARS = 200
 #: The update types we ask Telegram for (polling and webhook alike).
-ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member", "poll_answer")
+#: The largest photo we download for a flow that asked for one (bytes).
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+#: Telegram's quiz-poll limits (characters, counted in UTF-16 units like every Bot API limit).
+POLL_QUESTION_MAX = 300
+POLL_OPTION_MAX = 100
+POLL_OPTIONS_MAX = 10
+POLL_EXPLANATION_MAX = 200
+#: Image files sent "as a file" (uncompressed, metadata and all) count as photos.
+_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 GROUP_TYPES = frozenset({"group", "supergroup"})
 #: Message attributes that name content the bot cannot read, checked in this order.
 _MEDIA_KINDS = (
@@ -63,6 +72,17 @@ _MEDIA_KINDS = (
 
 
 @dataclass(frozen=True)
+class PollVote:
+    """An answer to one of our quiz polls; the channel maps it back to a button payload."""
+
+    poll_id: str
+    user_id: int
+    option: int
+    language_code: str | None = None
+    first_name: str | None = None
+
+
+@dataclass(frozen=True)
 class Inbound:
     """What one update asks of us."""
 
@@ -79,11 +99,21 @@ class Inbound:
     blocked: UserRef | None = None
     #: At most LOG_TEXT_CHARS of the text, NIK-like numbers masked, for error logs only.
     log_text: str = field(default="", repr=False)
+    #: The file to download for a photo (the largest size within MAX_PHOTO_BYTES), if a flow
+    #: wants it; None for other media or a photo too large in every size.
+    photo_file_id: str | None = None
+    #: An answer to a quiz poll (``event`` is then None until the channel maps it).
+    poll_vote: PollVote | None = None
 
     @property
     def acts(self) -> bool:
         """Whether handling this update does anything (and so must be deduplicated)."""
-        return self.event is not None or self.blocked is not None or bool(self.callback_query_id)
+        return (
+            self.event is not None
+            or self.blocked is not None
+            or bool(self.callback_query_id)
+            or self.poll_vote is not None
+        )
 
 
 def log_excerpt(text: str | None) -> str:
@@ -97,6 +127,30 @@ def _media_kind(message: Message) -> str:
         if getattr(message, kind, None):
             return kind
     return "other"
+
+
+def pick_photo(message: Message, cap: int = MAX_PHOTO_BYTES) -> str | None:
+    """The file id of the best picture in a photo message (or image file) within ``cap`` bytes.
+
+    Telegram offers each photo in several sizes: the largest one that fits is taken. A size of
+    unknown length is allowed here; the download checks it again.
+    """
+    document = message.document
+    if document is not None:
+        if _opt_str(document.mime_type) not in _IMAGE_TYPES:
+            return None
+        size = document.file_size
+        return _str(document.file_id) if size is None or _int(size) <= cap else None
+    fitting = [p for p in message.photo or () if p.file_size is None or _int(p.file_size) <= cap]
+    if not fitting:
+        return None
+    best = max(fitting, key=lambda p: (_int(p.width) * _int(p.height), p.file_size or 0))
+    return _str(best.file_id)
+
+
+def _is_image_file(message: Message) -> bool:
+    document = message.document
+    return document is not None and document.mime_type in _IMAGE_TYPES
 
 
 def _addressed_command(text: str, bot_username: str) -> bool | None:
@@ -151,6 +205,8 @@ def parse_update(update: Update, bot_id: int, bot_username: str) -> Inbound:
 def _parse(update: Update, bot_id: int, bot_username: str) -> Inbound:
     if update.callback_query is not None:
         return _parse_callback(update)
+    if update.poll_answer is not None:
+        return _parse_poll_answer(update)
     if update.my_chat_member is not None:
         member = update.my_chat_member
         if member.chat.type == "private" and member.new_chat_member.status == "kicked":
@@ -213,14 +269,54 @@ def _parse(update: Update, bot_id: int, bot_username: str) -> Inbound:
         )
     else:
         kind = "unsupported"
+        photo = bool(message.photo) or _is_image_file(message)
         event = UnsupportedEvent(
             user=user,
             language_code=lang,
             first_name=name,
             in_group=in_group,
-            kind=_media_kind(message),
+            kind="photo" if photo else _media_kind(message),
         )
+        if photo:
+            return Inbound(
+                event,
+                chat.id,
+                chat.type,
+                kind,
+                log_text=log_excerpt(message.caption),
+                photo_file_id=pick_photo(message),
+            )
     return Inbound(event, chat.id, chat.type, kind, log_text=log_excerpt(text or message.caption))
+
+
+def _parse_poll_answer(update: Update) -> Inbound:
+    answer = update.poll_answer
+    assert answer is not None
+    poll_id = _str(answer.poll_id)
+    voter = answer.user
+    options = list(answer.option_ids)
+    if voter is None or voter.is_bot or len(options) != 1:
+        # A vote on behalf of a chat, or a retracted vote: nothing for the core.
+        return Inbound(None, kind="poll_answer")
+    vote = PollVote(
+        poll_id=poll_id,
+        user_id=_int(voter.id),
+        option=_int(options[0]),
+        language_code=_opt_str(voter.language_code),
+        first_name=_opt_str(voter.first_name),
+    )
+    return Inbound(None, kind="poll_answer", poll_vote=vote)
+
+
+def poll_vote_event(vote: PollVote, payload: str, in_group: bool) -> ButtonEvent:
+    """The button press a poll answer stands for (the poll's option ``i`` is button ``i``)."""
+    return ButtonEvent(
+        user=UserRef(CHANNEL, str(vote.user_id)),
+        language_code=vote.language_code,
+        first_name=vote.first_name,
+        in_group=in_group,
+        payload=payload,
+    )
 
 
 def _parse_callback(update: Update) -> Inbound:
@@ -286,19 +382,72 @@ def location_keyboard(label: str) -> ReplyKeyboardMarkup:
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 
 
+@dataclass(frozen=True)
+class Poll:
+    """A native quiz poll (``sendPoll`` type quiz) standing for a question's buttons."""
+
+    question: str
+    options: tuple[str, ...]
+    correct: int
+    explanation: str
+    #: The button payload of each option, in order.
+    payloads: tuple[str, ...]
+
+
 @dataclass
 class Outgoing:
-    """One Bot API message: a text (HTML) or a photo with an optional caption."""
+    """One Bot API message: a text (HTML), a photo with an optional caption, or a quiz poll."""
 
     text: str = ""
     image: Image | None = None
     markup: Markup | None = None
     #: The same content without formatting, if Telegram rejects the HTML.
     plain: str = ""
+    poll: Poll | None = None
 
 
-def render(reply: Reply) -> list[Outgoing]:
-    """The messages that show one reply: long texts split, buttons on the last message."""
+def quiz_poll(reply: Reply) -> Poll | None:
+    """The quiz poll for a reply marked as a question, or None if it doesn't fit Telegram's limits.
+
+    A poll holds the question and its options only, so a reply with anything else (an image, a
+    location request, other buttons) keeps its buttons, as does one over the limits.
+    """
+    hint: QuizHint | None = reply.quiz
+    if hint is None or reply.image is not None or reply.request_location:
+        return None
+    buttons = reply.all_buttons()
+    payloads = tuple(b.payload for b in buttons if b.payload is not None)
+    options = tuple(o.strip() for o in hint.options)
+    if (
+        len(payloads) != len(buttons)
+        or len(options) != len(payloads)
+        or not 2 <= len(options) <= POLL_OPTIONS_MAX
+        or not 0 <= hint.correct < len(options)
+        or any(not o or utf16_len(o) > POLL_OPTION_MAX for o in options)
+        or len(set(options)) != len(options)
+    ):
+        return None
+    question = hint.question.strip()
+    if not question or utf16_len(question) > POLL_QUESTION_MAX:
+        return None
+    with_header = f"{hint.header.strip()}\n{question}" if hint.header.strip() else question
+    if utf16_len(with_header) <= POLL_QUESTION_MAX:
+        question = with_header
+    explanation = hint.explanation.strip()
+    # Telegram allows at most two line feeds; beyond the limit the core's feedback explains.
+    if utf16_len(explanation) > POLL_EXPLANATION_MAX or explanation.count("\n") > 2:
+        explanation = ""
+    return Poll(question, options, hint.correct, explanation, payloads)
+
+
+def render(reply: Reply, *, quiz_polls: bool = False) -> list[Outgoing]:
+    """The messages that show one reply: long texts split, buttons on the last message.
+
+    With ``quiz_polls``, a reply marked as a quiz question that fits is one quiz poll instead.
+    """
+    poll = quiz_poll(reply) if quiz_polls else None
+    if poll is not None:
+        return [Outgoing(plain=poll.question, poll=poll)]
     out = [Outgoing(text=chunk) for chunk in split_html(to_telegram_html(reply.text))]
     if reply.image is not None:
         caption = to_telegram_html(reply.image.caption) if reply.image.caption else ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import hmac
 import html as html_lib
@@ -19,11 +20,12 @@ import re
 import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from sqlalchemy import delete
 from telegram import (
     BotCommand,
     InlineKeyboardMarkup,
@@ -56,15 +58,21 @@ from bot.channels.base import (
 from bot.channels.telegram.adapter import (
     ALLOWED_UPDATES,
     CHANNEL,
+    MAX_PHOTO_BYTES,
     Inbound,
     Outgoing,
+    Poll,
+    PollVote,
     parse_update,
+    poll_vote_event,
     render,
 )
 from bot.config import Settings
-from bot.core.events import InboundEvent, UserRef
+from bot.core.events import InboundEvent, UnsupportedEvent, UserRef
 from bot.core.replies import Reply
 from bot.db import repo
+from bot.db.models import utcnow
+from bot.db.models_telegram import TelegramPoll
 from bot.runtime import Runtime
 from bot.web.app import MAX_BODY_BYTES
 
@@ -118,6 +126,8 @@ class TelegramChannel(Channel):
     typing_after: float = 0.8
     #: Updates handled at once (different chats; one chat's updates stay in order).
     concurrency: int = 32
+    #: Quiz polls older than this are forgotten at start-up (an answer then counts as stale).
+    poll_memory: timedelta = timedelta(days=30)
 
     @classmethod
     def configured(cls, settings: Settings) -> bool:
@@ -140,6 +150,7 @@ class TelegramChannel(Channel):
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self.webhook_url = settings.telegram_webhook_url
+        self.quiz_polls = settings.telegram_quiz_polls
         self.bot_id = 0
         self.bot_username = ""
         self._accepting = False
@@ -175,6 +186,7 @@ class TelegramChannel(Channel):
         self.bot_id, self.bot_username = me.id, me.username or ""
         await self.application.start()
         self.runtime.core.senders[self.name] = self.send
+        await self._forget_polls(utcnow() - self.poll_memory)
         await self._set_commands()
         if self.webhook_url:
             await self._set_webhook()
@@ -338,7 +350,11 @@ class TelegramChannel(Channel):
                 log.warning("telegram: skipped update %s with ill-typed fields", update.update_id)
             if not inbound.acts:
                 return
-            key = inbound.chat_id if inbound.chat_id is not None else update.update_id
+            key: int | str = update.update_id
+            if inbound.chat_id is not None:
+                key = inbound.chat_id
+            elif inbound.poll_vote is not None:
+                key = inbound.poll_vote.user_id  # their private chat: same lock as their taps
             lock = self._chat_locks.get(key)
             if lock is None:
                 lock = self._chat_locks.setdefault(key, asyncio.Lock())
@@ -366,10 +382,62 @@ class TelegramChannel(Channel):
             await self._mark_unreachable(inbound.blocked, "blocked")
             return
         event, chat_id = inbound.event, inbound.chat_id
+        if inbound.poll_vote is not None:
+            event, chat_id = await self._poll_vote(inbound.poll_vote)
         if event is None or chat_id is None:
             return
+        if (
+            isinstance(event, UnsupportedEvent)
+            and inbound.photo_file_id is not None
+            and await self.runtime.core.wants_media(event.user)
+        ):
+            event = dataclasses.replace(event, data=await self._download(inbound.photo_file_id))
         replies = await self._ask_core(event, chat_id)
         await self.deliver(chat_id, event.user, replies, edit_message_id=inbound.message_id)
+
+    async def _poll_vote(self, vote: PollVote) -> tuple[InboundEvent | None, int | None]:
+        """The button press a quiz-poll answer stands for, and the chat to answer in."""
+        async with self.runtime.db.transaction() as session:
+            poll = await session.get(TelegramPoll, vote.poll_id)
+            if poll is None:
+                log.info("telegram: an answer to an unknown or forgotten poll; ignored")
+                return None, None
+            chat_id, user_id, payloads = poll.chat_id, poll.user_id, list(poll.payloads)
+        if user_id != str(vote.user_id) or not 0 <= vote.option < len(payloads):
+            # Someone else's answer in a group, or an option the poll never had.
+            return None, None
+        payload = payloads[vote.option]
+        if not isinstance(payload, str):
+            return None, None
+        in_group = chat_id != vote.user_id
+        return poll_vote_event(vote, payload, in_group), chat_id
+
+    async def _download(self, file_id: str) -> bytes | None:
+        """A user's photo (getFile, then the file URL), or None (logged) if it can't be had.
+
+        Errors are logged by type only: the file URL holds the bot token.
+        """
+        try:
+            tg_file = await self._retrying(lambda: self.bot.get_file(file_id))
+            size = tg_file.file_size
+            if size is not None and size > MAX_PHOTO_BYTES:
+                log.warning("telegram: a photo of %d bytes is over the limit; not downloaded", size)
+                return None
+            data = bytes(await self._retrying(tg_file.download_as_bytearray))
+        except Exception as exc:
+            log.warning("telegram: could not download a photo (%s)", type(exc).__name__)
+            return None
+        if len(data) > MAX_PHOTO_BYTES:
+            log.warning("telegram: a photo of %d bytes is over the limit; dropped", len(data))
+            return None
+        return data
+
+    async def _forget_polls(self, before: datetime) -> None:
+        try:
+            async with self.runtime.db.transaction() as session:
+                await session.execute(delete(TelegramPoll).where(TelegramPoll.created_at < before))
+        except Exception as exc:
+            log.warning("telegram: could not forget old quiz polls (%s)", type(exc).__name__)
 
     async def _ask_core(self, event: InboundEvent, chat_id: int) -> list[Reply]:
         task = asyncio.ensure_future(self.runtime.core.handle(event))
@@ -413,10 +481,50 @@ class TelegramChannel(Channel):
                     and await self._edit(chat_id, edit_message_id, reply)
                 ):
                     continue
-                for message in render(reply):
+                for message in render(reply, quiz_polls=self.quiz_polls):
+                    if message.poll is not None:
+                        chat_id = await self._send_poll(chat_id, user, message.poll, reply)
+                        continue
                     chat_id = await self._send_one(chat_id, message, self._retrying)
         except _Blocked as exc:
             await self._mark_unreachable(user, str(exc))
+
+    async def _send_poll(self, chat_id: int, user: UserRef, poll: Poll, reply: Reply) -> int:
+        """A question as a quiz poll, remembered so its answer maps back; buttons if refused."""
+        try:
+            sent = await self._retrying(
+                lambda: self.bot.send_poll(
+                    chat_id,
+                    poll.question,
+                    list(poll.options),
+                    is_anonymous=False,
+                    type="quiz",
+                    correct_option_ids=[poll.correct],
+                    explanation=poll.explanation or None,
+                )
+            )
+            poll_id = sent.poll.id if sent is not None and sent.poll is not None else None
+            if not isinstance(poll_id, str):
+                raise BadRequest("sendPoll returned no poll")
+        except Forbidden as exc:
+            raise _Blocked(str(exc)) from None
+        except (TelegramError, TypeError, ValueError) as exc:
+            # Refused, or an answer this library can't read (an older Bot API server).
+            log.warning("telegram: sendPoll failed (%s); showing the question as buttons", exc)
+            for message in render(reply):
+                chat_id = await self._send_one(chat_id, message, self._retrying)
+            return chat_id
+        async with self.runtime.db.transaction() as session:
+            await session.execute(
+                repo.insert_ignore(session, TelegramPoll, ["poll_id"]).values(
+                    poll_id=poll_id,
+                    chat_id=chat_id,
+                    user_id=user.external_id,
+                    payloads=list(poll.payloads),
+                    created_at=utcnow(),
+                )
+            )
+        return chat_id
 
     async def send(self, external_id: str, replies: Sequence[Reply]) -> None:
         """Deliver to one user outside a conversation (broadcasts); raises a DeliveryError."""

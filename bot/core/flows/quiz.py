@@ -18,7 +18,7 @@ from typing import Any
 from bot.core.context import Context
 from bot.core.events import ButtonEvent, TextEvent
 from bot.core.flows.info import format_sources
-from bot.core.formatting import escape
+from bot.core.formatting import escape, to_plain
 from bot.core.i18n import N_
 from bot.core.menu import menu_item
 from bot.core.quiz.certificate import (
@@ -30,7 +30,7 @@ from bot.core.quiz.certificate import (
 )
 from bot.core.quiz.content import Question, Quiz, all_quizzes, get_quiz
 from bot.core.regions import region_path
-from bot.core.replies import Button, Image
+from bot.core.replies import Button, Image, QuizHint
 from bot.core.router import StaleButton, payload, router
 from bot.db import repo_quiz
 from bot.db.models import utcnow
@@ -273,7 +273,17 @@ async def show_question(ctx: Context, attempt: QuizAttempt, quiz: Quiz) -> None:
         for i, (o, orig) in enumerate(zip(options, order, strict=True))
     ]
     ctx.set_state(FLOW, "question", attempt=attempt.id)
-    ctx.reply(text, rows)
+    reply = ctx.reply(text, rows)
+    right = [pos for pos, orig in enumerate(order) if question.options[orig].correct]
+    if len(right) == 1:
+        # Channels with a native quiz widget may show that; its answer maps back to these buttons.
+        reply.quiz = QuizHint(
+            question=to_plain(question.text),
+            options=tuple(options),
+            correct=right[0],
+            header=header,
+            explanation=to_plain(question.explanation),
+        )
 
 
 async def restart_changed(ctx: Context, attempt: QuizAttempt, quiz: Quiz) -> None:

@@ -146,7 +146,7 @@ def next_step(ctx: Context, step: str, data: dict[str, Any]) -> None:
     ctx.reply(text, rows)
 
 
-@router.state(FLOW)
+@router.state(FLOW, media_steps=("evidence",))
 async def report_state(ctx: Context, event: Any) -> bool:
     step, data = ctx.step, ctx.data
     if isinstance(event, UnsupportedEvent):
