@@ -1,7 +1,7 @@
 """polling stations (TPS) with grid-cell spatial indexes; index regions.parent_id
 
-Revision ID: 0005
-Revises: 0009
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-22 08:18:34.801159
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0009"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
