@@ -12,6 +12,7 @@ from bot.core.i18n import available_locales
 from bot.db import repo
 from bot.db.engine import Database
 from bot.db.migrate import ensure_schema
+from bot.db.schema import load_models
 from bot.logs import register_secret
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def load_bundled_content(settings: Settings) -> ContentStore:
 
 async def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     """Open the database (migrating it if it is behind), load content and build the core."""
+    load_models()  # every feature table, and what registers with it (erasers, receipts)
     content = load_bundled_content(settings)
     db = Database(settings.database_url)
     try:

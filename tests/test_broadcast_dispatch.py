@@ -4,6 +4,7 @@ concurrent dispatchers."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -11,6 +12,7 @@ from sqlalchemy import select, update
 from bot.broadcast.dispatcher import Dispatcher
 from bot.channels.base import PermanentError, RetryLater, TransientError, Unreachable
 from bot.core.events import UserRef
+from bot.core.replies import Reply
 from bot.db import repo
 from bot.db.models import EngagementEvent, User
 from bot.db.models_broadcast import OutboxRow
@@ -356,3 +358,20 @@ async def test_the_dispatcher_runs_as_a_service_of_serve(runtime: Runtime) -> No
     await until(lambda: len(ch.sent) == 2)
     await service.stop()
     assert sorted(ch.recipients) == ["a", "b"]
+
+
+async def test_a_channel_with_broadcast_rules_is_sent_through_them(runtime: Runtime) -> None:
+    class WindowedChannel(RecordingChannel):
+        """Like WhatsApp: broadcasts go through ``send_broadcast`` (templates, windows)."""
+
+        async def send_broadcast(self, external_id: str, replies: Sequence[Reply]) -> str:
+            await self.send(external_id, replies)
+            return f"via-broadcast-{external_id}"
+
+    await add_users(runtime, ["a", "b"])
+    bid = await new_broadcast(runtime)
+    await dispatcher(runtime, WindowedChannel()).run(until_done=True)
+    assert sorted(r.message_id or "" for r in await outbox(runtime, bid)) == [
+        "via-broadcast-a",
+        "via-broadcast-b",
+    ]

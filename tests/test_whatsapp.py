@@ -490,3 +490,43 @@ async def test_conversation_errors_are_logged_and_never_crash(
     await wa.say("halo")  # the handler still works
     assert wa.options == ["Bahasa Indonesia", "English"]
     assert TOKEN not in caplog.text and USER not in caplog.text
+
+
+async def test_a_broadcast_uses_the_window_or_the_update_template_and_counts_receipts(
+    wa: Harness, wa_runtime: Runtime
+) -> None:
+    from bot.core.broadcasts import STATUS_SOURCES
+    from bot.db.models_broadcast import Broadcast, OutboxRow
+    from bot.db.models_whatsapp import broadcast_receipts
+
+    text = [Reply("Cek **DPT**-mu\n\nsekarang ya")]
+    await make_user(wa_runtime, hours_ago=23)
+    inside = await wa.channel.send_broadcast(USER, text)
+    assert inside and wa.graph.sent[-1]["text"]["body"].startswith("Cek *DPT*-mu")
+    await make_user(wa_runtime, hours_ago=25)
+    outside = await wa.channel.send_broadcast(USER, text)
+    assert outside and outside != inside
+    parameters = wa.graph.sent[-1]["template"]["components"][0]["parameters"]
+    assert parameters == [{"type": "text", "text": "Cek DPT-mu sekarang ya"}]
+
+    async with wa_runtime.db.transaction() as s:
+        user = await repo.get_user(s, UserRef("whatsapp", USER))
+        assert user is not None
+        broadcast = Broadcast(title="t", texts={}, segment="all", status="sending", created_by="t")
+        s.add(broadcast)
+        await s.flush()
+        s.add(
+            OutboxRow(
+                broadcast_id=broadcast.id,
+                user_id=user.id,
+                channel="whatsapp",
+                status="sent",
+                message_id=outside,
+            )
+        )
+        broadcast_id = broadcast.id
+    status = {"id": outside, "timestamp": "1750000001", "recipient_id": USER}
+    await wa.deliver(statuses=[{**status, "status": "delivered"}, {**status, "status": "read"}])
+    assert broadcast_receipts in STATUS_SOURCES
+    async with wa_runtime.db.transaction() as s:
+        assert await broadcast_receipts(s, broadcast_id) == {"delivered": 1, "read": 1}

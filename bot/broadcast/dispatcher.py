@@ -60,7 +60,11 @@ PROGRESS_STEPS = (25, 50, 75, 100)
 
 
 class SupportsSend(Protocol):
-    """What the dispatcher needs of a channel: ``send`` (a returned ``str`` is the message id)."""
+    """What the dispatcher needs of a channel: ``send`` (a returned ``str`` is the message id).
+
+    A channel's ``send_broadcast`` (see :class:`bot.channels.base.Channel`) is used instead when it
+    has one: it applies the platform's rules for messages the user did not ask for.
+    """
 
     async def send(self, external_id: str, replies: Sequence[Reply]) -> object: ...
 
@@ -435,7 +439,9 @@ class Dispatcher:
         attempts = row.attempts + 1
         now = self.clock
         try:
-            result = await self.channels[channel].send(external_id, replies)
+            target = self.channels[channel]
+            send = getattr(target, "send_broadcast", target.send)
+            result = await send(external_id, replies)
         except RetryLater as exc:
             self.counters.rate_limited += 1
             self.limiters[channel].pause(exc.retry_after)

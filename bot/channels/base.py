@@ -70,5 +70,13 @@ class Channel(abc.ABC):
         """Stop receiving, finish what is in flight, release connections."""
 
     @abc.abstractmethod
-    async def send(self, external_id: str, replies: Sequence[Reply]) -> None:
+    async def send(self, external_id: str, replies: Sequence[Reply]) -> str | None:
         """Deliver replies to one user outside a conversation; raise a DeliveryError on failure."""
+
+    async def send_broadcast(self, external_id: str, replies: Sequence[Reply]) -> str | None:
+        """Deliver one broadcast message; return the platform's message id where it gives one.
+
+        Channels with extra rules for messages the user did not ask for (WhatsApp's 24-hour
+        window and approved templates) override this.
+        """
+        return await self.send(external_id, replies)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text, delete
+from sqlalchemy import JSON, Integer, String, Text, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -64,3 +64,28 @@ async def erase_whatsapp_rows(session: AsyncSession, user_id: int) -> None:
 
 
 register_eraser(erase_whatsapp_rows)
+
+
+async def broadcast_receipts(session: AsyncSession, broadcast_id: int) -> dict[str, int]:
+    """How many of a broadcast's WhatsApp messages were delivered and read (from statuses)."""
+    from bot.db.models_broadcast import OutboxRow as Outbox
+
+    rows = await session.execute(
+        select(WhatsAppMessage.status, func.count())
+        .join(Outbox, Outbox.message_id == WhatsAppMessage.message_id)
+        .where(Outbox.broadcast_id == broadcast_id)
+        .group_by(WhatsAppMessage.status)
+    )
+    counts = {status: int(n) for status, n in rows.all()}
+    read = counts.get("read", 0)
+    return {"delivered": counts.get("delivered", 0) + read, "read": read}
+
+
+def _register_receipts() -> None:
+    from bot.core.broadcasts import STATUS_SOURCES
+
+    if broadcast_receipts not in STATUS_SOURCES:
+        STATUS_SOURCES.append(broadcast_receipts)
+
+
+_register_receipts()

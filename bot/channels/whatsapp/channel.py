@@ -53,6 +53,7 @@ from bot.core.events import (
     UnsupportedEvent,
     UserRef,
 )
+from bot.core.formatting import to_plain
 from bot.core.replies import Reply
 from bot.db import repo
 from bot.db.models import User, utcnow
@@ -64,6 +65,10 @@ from bot.web.app import MAX_BODY_BYTES
 log = logging.getLogger(__name__)
 
 CHANNEL = "whatsapp"
+#: The template (content id) that carries a broadcast outside the 24-hour window.
+BROADCAST_TEMPLATE = "update"
+#: Longest text put into one template parameter.
+TEMPLATE_PARAM_MAX = 1000
 #: Free-form messages are allowed for this long after the user's last message.
 WINDOW = timedelta(hours=24)
 #: Largest photo downloaded for a flow (WhatsApp's own image limit is 5 MB).
@@ -496,6 +501,19 @@ class WhatsAppChannel(Channel):
         this raises :class:`OutsideWindow` (a PermanentError).
         """
         await self.send_messages(external_id, replies, template=template, params=params)
+
+    async def send_broadcast(self, external_id: str, replies: Sequence[Reply]) -> str | None:
+        """A broadcast: free-form inside the 24-hour window, else the approved update template.
+
+        The template's one parameter carries the broadcast's text on one line (WhatsApp refuses
+        newlines and tabs in template parameters).
+        """
+        text = " ".join(to_plain(r.text) for r in replies if r.text)
+        message = " ".join(text.split())[:TEMPLATE_PARAM_MAX]
+        ids = await self.send_messages(
+            external_id, replies, template=BROADCAST_TEMPLATE, params={"message": message}
+        )
+        return ids[0] if ids else None
 
     async def send_messages(
         self,
