@@ -296,3 +296,24 @@ async def test_dashboard_in_a_real_browser(admin_runtime: Runtime, browser: Any)
     assert "by_province,Bali,pledges,<10" in seen["csv"]
     assert seen["after_logout"] == base + "/admin/login"
     assert seen["json_after_logout"] == "login required"
+
+
+async def test_a_per_admin_token_logs_in_until_it_is_revoked(runtime: Runtime) -> None:
+    from bot.core.events import UserRef
+    from bot.core.roles import create_admin_token, set_role
+
+    async with runtime.db.transaction() as s:
+        admin, _ = await set_role(s, UserRef("telegram", "777"), "admin")
+        token = await create_admin_token(s, admin)
+    async with TestClient(TestServer(build_app(runtime), host="127.0.0.1")) as c:
+        form = await c.get("/admin/login")
+        assert "set VOTEBOT_ADMIN_TOKEN" not in await form.text()
+        ok = await login(c, token)
+        assert ok.status == 303
+        assert "777" not in ok.cookies[COOKIE].value
+        assert (await c.get("/admin/report.json")).status == 200
+        async with runtime.db.transaction() as s:
+            await set_role(s, UserRef("telegram", "777"), None)
+        # Losing the admin role ends the session at once, not when the cookie expires.
+        assert (await c.get("/admin/report.json")).status == 401
+        assert (await login(c, token)).status == 401

@@ -115,6 +115,26 @@ async def revoke_tokens(session: AsyncSession, user: User) -> None:
         token.revoked_at = now
 
 
+async def has_live_admin_token(session: AsyncSession, user_id: int) -> bool:
+    """Whether this user is still an admin with at least one token not revoked."""
+    user = await session.get(User, user_id)
+    if user is None or user.role != ADMIN:
+        return False
+    live = await session.scalar(
+        select(AdminToken.id)
+        .where(AdminToken.user_id == user_id, AdminToken.revoked_at.is_(None))
+        .limit(1)
+    )
+    return live is not None
+
+
+async def any_live_admin_token(session: AsyncSession) -> bool:
+    live = await session.scalar(
+        select(AdminToken.id).where(AdminToken.revoked_at.is_(None)).limit(1)
+    )
+    return live is not None
+
+
 async def verify_admin_token(session: AsyncSession, token: str) -> User | None:
     """The admin a dashboard token belongs to, or None (unknown, revoked, or no longer an admin)."""
     if not token or len(token) > 256:

@@ -29,6 +29,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from bot.core.roles import any_live_admin_token, has_live_admin_token, verify_admin_token
 from bot.metrics import CONTENT_TYPE, metrics_for
 from bot.reports.data import (
     MIN_CELL,
@@ -75,7 +76,35 @@ async def verify_token(runtime: Runtime, token: str) -> str | None:
         and hmac.compare_digest(token.encode(), expected.get_secret_value().encode())
     ):
         return "admin"
-    return None
+    if not token:
+        return None
+    async with runtime.db.transaction() as session:
+        user = await verify_admin_token(session, token)
+    # A per-admin token (votebot role token): the session names the user by id only.
+    return f"{PER_ADMIN_PREFIX}{user.id}" if user is not None else None
+
+
+#: Sessions of per-admin tokens carry this prefix and the admin's user id.
+PER_ADMIN_PREFIX = "user:"
+
+
+async def still_admin(runtime: Runtime, admin: str) -> bool:
+    """A per-admin session stays valid only while that person is an admin with a live token."""
+    if not admin.startswith(PER_ADMIN_PREFIX):
+        return True
+    try:
+        user_id = int(admin.removeprefix(PER_ADMIN_PREFIX))
+    except ValueError:
+        return False
+    async with runtime.db.transaction() as session:
+        return await has_live_admin_token(session, user_id)
+
+
+async def login_enabled(runtime: Runtime) -> bool:
+    if runtime.settings.admin_token is not None:
+        return True
+    async with runtime.db.transaction() as session:
+        return await any_live_admin_token(session)
 
 
 def _key(runtime: Runtime) -> bytes:
@@ -124,7 +153,8 @@ def require_admin(kind: str) -> Callable[[Handler], Handler]:
 
     def deco(fn: Handler) -> Handler:
         async def wrapper(request: web.Request) -> web.StreamResponse:
-            if current_admin(request) is None:
+            admin = current_admin(request)
+            if admin is None or not await still_admin(request.app[RUNTIME_KEY], admin):
                 if kind == "page":
                     raise web.HTTPSeeOther("/admin/login")
                 raise web.HTTPUnauthorized(
@@ -223,7 +253,7 @@ def _numeric(value: str) -> bool:
 async def login_form(request: web.Request) -> web.StreamResponse:
     if current_admin(request) is not None:
         raise web.HTTPSeeOther("/admin")
-    enabled = request.app[RUNTIME_KEY].settings.admin_token is not None
+    enabled = await login_enabled(request.app[RUNTIME_KEY])
     return render("login", enabled=enabled, error=None)
 
 
@@ -234,7 +264,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     admin = await verify_token(runtime, token if isinstance(token, str) else "")
     if admin is None:
         await asyncio.sleep(0.2)  # slows down guessing a little; tokens are long anyway
-        enabled = runtime.settings.admin_token is not None
+        enabled = await login_enabled(runtime)
         return render("login", 401, enabled=enabled, error="That token is not valid.")
     response = web.HTTPSeeOther("/admin")
     response.set_cookie(
