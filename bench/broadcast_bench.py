@@ -10,10 +10,9 @@
    (target 0) and duplicated (target ≤ the rows in flight at the kill: claimed, result not saved).
 3. The engine's ceiling: messages per second with no rate limit and a channel that returns at once.
 
-The sending side is a ``Channel`` built by :func:`make_channel`. The real TelegramChannel lives on
-another branch; until it is merged, ``BenchTelegramStandIn`` (one small class, the bench's stand-in)
-POSTs ``sendMessage`` to the fake server and maps its errors to the DeliveryError classes. The
-integrator switches :func:`make_channel` to the real TelegramChannel (pointed at the fake server).
+The sending side is the real :class:`~bot.channels.telegram.channel.TelegramChannel` (python-telegram-bot
+underneath), pointed at the fake server with ``TELEGRAM_API_URL``, exactly as ``votebot broadcast run``
+uses it: only ``send``, never receiving.
 """
 
 from __future__ import annotations
@@ -30,18 +29,13 @@ import time
 from collections.abc import Sequence
 from datetime import timedelta
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp import web
 
 from bot.broadcast.dispatcher import Dispatcher
 from bot.channels.base import (
     Channel,
-    PermanentError,
-    RetryLater,
-    TransientError,
-    Unreachable,
 )
 from bot.config import load_settings
-from bot.core.formatting import to_telegram_html
 from bot.core.replies import Reply
 from bot.runtime import Runtime, open_runtime
 
@@ -51,54 +45,11 @@ TOKEN = "123456:BENCH-TOKEN-not-a-real-one-0000000000"
 # --------------------------------------------------------------------------- the sending side
 
 
-class BenchTelegramStandIn(Channel):
-    """The bench's stand-in for TelegramChannel: ``sendMessage`` over HTTP, errors mapped."""
+def make_channel(runtime: Runtime) -> Channel:
+    """The real Telegram channel; the runtime's settings point it at the fake Bot API."""
+    from bot.channels.telegram.channel import TelegramChannel
 
-    name = "telegram"
-
-    def __init__(self, runtime: Runtime, base_url: str) -> None:
-        super().__init__(runtime)
-        self.url = f"{base_url}/bot{TOKEN}/sendMessage"
-        self.http: ClientSession | None = None
-
-    async def start(self) -> None:
-        raise RuntimeError("the bench only sends")
-
-    async def stop(self) -> None:
-        if self.http is not None:
-            await self.http.close()
-
-    async def send(self, external_id: str, replies: Sequence[Reply]) -> str | None:
-        if self.http is None:
-            self.http = ClientSession(timeout=ClientTimeout(total=30))
-        message_id = None
-        for reply in replies:
-            body = {
-                "chat_id": external_id,
-                "text": to_telegram_html(reply.text),
-                "parse_mode": "HTML",
-            }
-            try:
-                async with self.http.post(self.url, json=body) as resp:
-                    data = await resp.json()
-            except (ClientError, TimeoutError) as exc:
-                raise TransientError(type(exc).__name__) from exc
-            if resp.status == 429:
-                retry = float(data.get("parameters", {}).get("retry_after", 1))
-                raise RetryLater(data.get("description", "Too Many Requests"), retry)
-            if resp.status == 403:
-                raise Unreachable(data.get("description", "Forbidden"))
-            if resp.status >= 500:
-                raise TransientError(f"HTTP {resp.status}")
-            if resp.status != 200:
-                raise PermanentError(data.get("description", f"HTTP {resp.status}"))
-            message_id = str(data["result"]["message_id"])
-        return message_id
-
-
-def make_channel(runtime: Runtime, base_url: str) -> Channel:
-    """The channel the bench sends with (switch to the real TelegramChannel once merged)."""
-    return BenchTelegramStandIn(runtime, base_url)
+    return TelegramChannel(runtime)
 
 
 class NullChannel:
@@ -131,7 +82,11 @@ class FakeBotApi:
         self.window.clear()
 
     async def send_message(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        # python-telegram-bot posts form fields; accept JSON too.
+        if request.content_type == "application/json":
+            body = await request.json()
+        else:
+            body = dict(await request.post())
         now = time.monotonic()
         while self.window and self.window[0] <= now - 1.0:
             self.window.popleft()
@@ -152,14 +107,24 @@ class FakeBotApi:
         if self.kill_at is not None and len(self.times) >= self.kill_at:
             self.reached.set()
         self.received[str(body["chat_id"])] += 1
-        return web.json_response({"ok": True, "result": {"message_id": len(self.times)}})
+        message = {
+            "message_id": len(self.times),
+            "date": int(time.time()),
+            "chat": {"id": int(body["chat_id"]), "type": "private"},
+            "text": str(body.get("text", "")),
+        }
+        return web.json_response({"ok": True, "result": message})
 
 
 # --------------------------------------------------------------------------- database set-up
 
 
-def settings_for(db_url: str):  # type: ignore[no-untyped-def]
+def settings_for(db_url: str, base_url: str | None = None):  # type: ignore[no-untyped-def]
+    telegram = (
+        {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": f"{base_url}/bot"} if base_url else {}
+    )
     return load_settings(
+        **telegram,
         DATABASE_URL=db_url,
         VOTEBOT_SECRET_KEY="bench-secret-key-0123456789",
         VOTEBOT_QUIET_HOURS="off",
@@ -236,8 +201,8 @@ async def in_flight(db_url: str, broadcast_id: int) -> int:
 
 
 async def worker(db_url: str, base_url: str, broadcast_id: int, lease: float) -> None:
-    rt = await open_runtime(settings_for(db_url))
-    channel = make_channel(rt, base_url)
+    rt = await open_runtime(settings_for(db_url, base_url))
+    channel = make_channel(rt)
     try:
         d = Dispatcher(
             rt,
