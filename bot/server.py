@@ -28,6 +28,7 @@ CHANNELS: list[str] = [
 SERVICES: list[str] = [
     "bot.db.maintenance:create",
     "bot.broadcast.service:create_service",
+    "bot.broadcast.reminders:create_service",
 ]
 #: Route installers (``module:function``) called with the app, e.g. the admin dashboard.
 WEB_EXTENSIONS: list[str] = [

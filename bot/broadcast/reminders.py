@@ -1,0 +1,139 @@
+"""Voting-day reminders for pledge signers who asked for them, sent by the broadcast engine.
+
+For the next voting day in ``content/calendar.md`` two broadcasts go to the ``reminder`` segment
+(signers who opted in, and are opted in and reachable): one the evening before and one the
+morning of. Each is created when it is due, so people who opt in until then are included. They
+are created at times in WIB chosen so that quiet hours spread them over Indonesia's time zones:
+the evening one at 18:00 WIB (19:00 WITA, 20:00 WIT); the morning one at 04:00 WIB, which quiet
+hours (until 06:00 local) release at 06:00 in each zone, before the TPS open at 07:00.
+
+Every worker runs this; a claim row in ``app_meta`` makes sure each reminder is created once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.broadcasts import create_broadcast
+from bot.core.calendar import CALENDAR_ID, WIB, Calendar, Election
+from bot.core.i18n import N_, Translator
+from bot.core.segments import parse_segment
+from bot.db import repo
+from bot.db.models import AppMeta, utcnow
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+#: When each reminder is created, in WIB, relative to voting day.
+EVENING = (dt.timedelta(days=-1), dt.time(18, 0))
+MORNING = (dt.timedelta(days=0), dt.time(4, 0))
+#: After this (WIB, on voting day) a reminder that was missed is no longer useful.
+TOO_LATE = dt.time(12, 0)
+CHECK_SECONDS = 300.0
+
+TEXTS = {
+    "evening": N_(
+        "🗳️ **Tomorrow is voting day: {election}!**\n\n"
+        "The TPS are open 07.00–13.00 local time. Bring your KTP-el, and the Formulir Model C "
+        "Pemberitahuan if you received one. Remember your pledge: no money, no gifts for your "
+        "vote. See you at the TPS! /tps finds yours."
+    ),
+    "morning": N_(
+        "🗳️ **Today is voting day: {election}!**\n\n"
+        "The TPS are open until 13.00 local time. Bring your KTP-el. Your vote is yours: "
+        "not for sale. /tps shows where to go."
+    ),
+}
+
+
+def due_reminders(calendar: Calendar, now: dt.datetime) -> list[tuple[Election, str]]:
+    """The reminders that should exist by ``now`` and are still useful."""
+    out = []
+    for election in calendar.elections:
+        day = election.voting_day
+        too_late = dt.datetime.combine(day, TOO_LATE, WIB)
+        for kind, (offset, at) in (("evening", EVENING), ("morning", MORNING)):
+            due = dt.datetime.combine(day + offset, at, WIB)
+            if due <= now < too_late:
+                out.append((election, kind))
+    return out
+
+
+async def _claim(session: AsyncSession, key: str) -> bool:
+    result = await session.execute(
+        repo.insert_ignore(session, AppMeta, ["key"]).values(key=key, value=utcnow().isoformat())
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def create_due_reminders(runtime: Runtime, now: dt.datetime | None = None) -> list[int]:
+    """Create every due, not yet created reminder broadcast; return their ids."""
+    calendar = runtime.content.get("calendar", CALENDAR_ID, runtime.settings.default_locale)
+    if not isinstance(calendar, Calendar):
+        return []
+    now = now or utcnow()
+    created = []
+    for election, kind in due_reminders(calendar, now):
+        async with runtime.db.transaction() as session:
+            if not await _claim(session, f"reminder:{election.id}:{kind}"):
+                continue
+            texts = {
+                locale: Translator(locale, runtime.settings.locales_dir)(TEXTS[kind]).format(
+                    election=election.display_name(locale, runtime.settings.default_locale)
+                )
+                for locale in runtime.core.locales
+            }
+            broadcast = await create_broadcast(
+                session,
+                runtime.settings,
+                title=f"Voting-day reminder ({kind}): {election.id}"[:120],
+                texts=texts,
+                segment=parse_segment("reminder"),
+                creator=None,
+                content_id=f"reminder-{kind}",
+                via="reminders",
+                now=now,
+            )
+            created.append(broadcast.id)
+            log.info(
+                "voting-day reminder (%s) for %s queued for %d signers",
+                kind,
+                election.id,
+                broadcast.audience,
+            )
+    return created
+
+
+class ElectionReminders:
+    """Checks every few minutes whether a reminder is due (cheap when none is)."""
+
+    def __init__(self, runtime: Runtime, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.runtime, self.clock = runtime, clock
+        self._task: asyncio.Task[None] | None = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await create_due_reminders(self.runtime, self.clock())
+            except Exception:
+                log.exception("voting-day reminders: check failed; trying again later")
+            await asyncio.sleep(CHECK_SECONDS)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="election-reminders")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def create_service(runtime: Runtime, channels: Sequence[object]) -> ElectionReminders | None:
+    return ElectionReminders(runtime) if channels else None
