@@ -40,7 +40,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 def cli() -> None:
     """Teman Pemilih: the voter's friend chatbot.
 
-    With no configuration it runs on SQLite at db/votebot.sqlite3 with the bundled content.
+    Runs with no configuration: SQLite in db/, the bundled content.
     """
 
 
