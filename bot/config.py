@@ -138,6 +138,8 @@ class Settings(BaseSettings):
         1.0, gt=0, le=100, validation_alias="VOTEBOT_RATE_TELEGRAM_PER_CHAT"
     )
     rate_whatsapp: float = Field(80.0, gt=0, le=10_000, validation_alias="VOTEBOT_RATE_WHATSAPP")
+    #: Hold broadcasts during an election's quiet period (masa tenang) from the calendar.
+    quiet_period_hold: bool = Field(False, validation_alias="VOTEBOT_QUIET_PERIOD_HOLD")
 
     @field_validator("database_url")
     @classmethod

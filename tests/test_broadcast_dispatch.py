@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.broadcast.dispatcher import Dispatcher
@@ -18,6 +20,7 @@ from bot.db.models import EngagementEvent, User
 from bot.db.models_broadcast import OutboxRow
 from bot.runtime import Runtime
 from tests.broadcast_helpers import (
+    DAYTIME,
     NIGHT,
     Clock,
     RecordingChannel,
@@ -375,3 +378,46 @@ async def test_a_channel_with_broadcast_rules_is_sent_through_them(runtime: Runt
         "via-broadcast-a",
         "via-broadcast-b",
     ]
+
+
+async def test_the_quiet_period_holds_broadcasts_but_not_voting_day_reminders(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    from bot.broadcast.reminders import quiet_period_rule
+    from bot.core import broadcasts as bc
+    from bot.core.calendar import CALENDAR_ID, WIB, Calendar, Election, Stage
+    from bot.core.content import Source
+
+    kpu = [Source(id="kpu", title="Komisi Pemilihan Umum (KPU RI)")]
+    day = DAYTIME.astimezone(WIB).date()
+    election = Election(
+        id="test-election",
+        name={"id": "Pemilu Uji"},
+        stages=[
+            Stage(kind="quiet-period", date=day - dt.timedelta(days=1), end=day, sources=kpu),
+            Stage(kind="voting-day", date=day + dt.timedelta(days=1), sources=kpu),
+        ],
+    )
+    calendars = runtime.content.items.setdefault("calendar", {}).setdefault("id", {})
+    monkeypatch.setitem(calendars, CALENDAR_ID, Calendar([election], Path("calendar.md")))
+    monkeypatch.setattr(bc, "HOLD_RULES", [quiet_period_rule(runtime)])
+
+    await add_users(runtime, ["a"])
+    normal = await new_broadcast(runtime, now=DAYTIME)
+    reminder = await new_broadcast(runtime, now=DAYTIME, content_id="reminder-evening")
+    ch = RecordingChannel()
+    clock = Clock(DAYTIME)
+    await dispatcher(runtime, ch, clock=clock).run(until_done=True)
+    assert len(ch.sent) == 1  # the reminder only
+    held = await outbox(runtime, normal)
+    assert [(r.status, r.error) for r in held] == [("pending", "quiet_period")]
+    assert held[0].next_attempt_at == dt.datetime.combine(
+        day + dt.timedelta(days=1), dt.time(0, 0), WIB
+    )
+    assert [r.status for r in await outbox(runtime, reminder)] == ["sent"]
+    # Voting day: the quiet period is over and the held broadcast goes out.
+    clock.now = held[0].next_attempt_at + dt.timedelta(hours=7)
+    await dispatcher(runtime, ch, clock=clock).run(until_done=True)
+    assert len(ch.sent) == 2

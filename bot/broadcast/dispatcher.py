@@ -373,6 +373,8 @@ class Dispatcher:
                 ) in found.items():
                     if b.status != SENDING or not opted_in or not reachable:
                         continue
+                    if bc.is_reminder(b.content_id):
+                        continue
                     for rule in bc.HOLD_RULES:
                         until = await rule(session, region_id, now)
                         if until is not None and until > now:

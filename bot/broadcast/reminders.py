@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.broadcasts import create_broadcast
-from bot.core.calendar import CALENDAR_ID, WIB, Calendar, Election
+from bot.core.broadcasts import REMINDER_PREFIX, HoldRule, create_broadcast
+from bot.core.calendar import CALENDAR_ID, WIB, Calendar, Election, today_in_wib
 from bot.core.i18n import N_, Translator
 from bot.core.segments import parse_segment
 from bot.db import repo
@@ -96,7 +96,7 @@ async def create_due_reminders(runtime: Runtime, now: dt.datetime | None = None)
                 texts=texts,
                 segment=parse_segment("reminder"),
                 creator=None,
-                content_id=f"reminder-{kind}",
+                content_id=f"{REMINDER_PREFIX}{kind}",
                 via="reminders",
                 now=now,
             )
@@ -108,6 +108,30 @@ async def create_due_reminders(runtime: Runtime, now: dt.datetime | None = None)
                 broadcast.audience,
             )
     return created
+
+
+def quiet_period_rule(runtime: Runtime) -> HoldRule:
+    """A hold rule: during a ``quiet-period`` stage of the calendar, hold until it is over.
+
+    Quiet periods are set nationwide (the 2024 Pilkada was simultaneous), so the recipient's
+    region does not matter; the hold ends at 00:00 WIB after the stage's last day.
+    """
+
+    async def rule(
+        session: AsyncSession, region_id: int | None, now: dt.datetime
+    ) -> dt.datetime | None:
+        calendar = runtime.content.get("calendar", CALENDAR_ID, runtime.settings.default_locale)
+        if not isinstance(calendar, Calendar):
+            return None
+        today = today_in_wib(now)
+        for election in calendar.elections:
+            for stage in election.stages:
+                last = stage.end or stage.date
+                if stage.kind == "quiet-period" and stage.date <= today <= last:
+                    return dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0, 0), WIB)
+        return None
+
+    return rule
 
 
 class ElectionReminders:

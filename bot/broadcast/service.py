@@ -38,4 +38,12 @@ class DispatcherService:
 
 
 def create_service(runtime: Runtime, channels: Sequence[Channel]) -> DispatcherService | None:
-    return DispatcherService(runtime, channels) if channels else None
+    if not channels:
+        return None
+    if runtime.settings.quiet_period_hold:
+        from bot.broadcast.reminders import quiet_period_rule
+        from bot.core.broadcasts import HOLD_RULES
+
+        HOLD_RULES.append(quiet_period_rule(runtime))
+        log.info("broadcasts are held during election quiet periods (VOTEBOT_QUIET_PERIOD_HOLD)")
+    return DispatcherService(runtime, channels)

@@ -199,6 +199,15 @@ def quiet_until(now: datetime, tz: str | None, hours: tuple[int, int] | None) ->
 HoldRule = Callable[[AsyncSession, int | None, datetime], Awaitable[datetime | None]]
 HOLD_RULES: list[HoldRule] = []
 
+#: Voting-day reminders' content ids start with this; hold rules never apply to them (the
+#: evening reminder falls inside the quiet period by design).
+REMINDER_PREFIX = "reminder-"
+
+
+def is_reminder(content_id: str | None) -> bool:
+    return bool(content_id) and str(content_id).startswith(REMINDER_PREFIX)
+
+
 #: Sources of delivery receipts (e.g. WhatsApp ``delivered``/``read`` statuses keyed by the
 #: outbound message id stored on outbox rows): each returns counts for one broadcast.
 StatusSource = Callable[[AsyncSession, int], Awaitable[dict[str, int]]]
