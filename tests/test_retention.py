@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.core.events import UserRef
@@ -68,3 +69,33 @@ async def test_deleting_a_whatsapp_user_removes_their_delivery_rows(runtime: Run
         pages = await s.scalar(select(func.count()).select_from(WhatsAppOptionPage))
     assert left == ["6289999999999"]
     assert pages == 0
+
+
+async def test_a_failing_round_is_logged_and_the_next_one_still_runs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import asyncio
+
+    from bot.periodic import PeriodicService
+
+    class Flaky(PeriodicService):
+        name = "flaky"
+
+        def __init__(self) -> None:
+            super().__init__(interval=0.01)
+            self.rounds = 0
+
+        async def run_once(self) -> None:
+            self.rounds += 1
+            if self.rounds == 1:
+                raise RuntimeError("first round breaks")
+
+    service = Flaky()
+    await service.start()
+    for _ in range(200):
+        if service.rounds >= 3:
+            break
+        await asyncio.sleep(0.01)
+    await service.stop()
+    assert service.rounds >= 3
+    assert "flaky failed" in caplog.text

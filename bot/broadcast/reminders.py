@@ -12,8 +12,6 @@ Every worker runs this; a claim row in ``app_meta`` makes sure each reminder is 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
@@ -25,7 +23,8 @@ from bot.core.calendar import CALENDAR_ID, WIB, Calendar, Election, today_in_wib
 from bot.core.i18n import N_, Translator
 from bot.core.segments import parse_segment
 from bot.db import repo
-from bot.db.models import AppMeta, utcnow
+from bot.db.models import utcnow
+from bot.periodic import PeriodicService
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -65,13 +64,6 @@ def due_reminders(calendar: Calendar, now: dt.datetime) -> list[tuple[Election, 
     return out
 
 
-async def _claim(session: AsyncSession, key: str) -> bool:
-    result = await session.execute(
-        repo.insert_ignore(session, AppMeta, ["key"]).values(key=key, value=utcnow().isoformat())
-    )
-    return bool(getattr(result, "rowcount", 0))
-
-
 async def create_due_reminders(runtime: Runtime, now: dt.datetime | None = None) -> list[int]:
     """Create every due, not yet created reminder broadcast; return their ids."""
     calendar = runtime.content.get("calendar", CALENDAR_ID, runtime.settings.default_locale)
@@ -81,7 +73,10 @@ async def create_due_reminders(runtime: Runtime, now: dt.datetime | None = None)
     created = []
     for election, kind in due_reminders(calendar, now):
         async with runtime.db.transaction() as session:
-            if not await _claim(session, f"reminder:{election.id}:{kind}"):
+            claimed = await repo.claim_meta(
+                session, f"reminder:{election.id}:{kind}", utcnow().isoformat()
+            )
+            if not claimed:
                 continue
             texts = {
                 locale: Translator(locale, runtime.settings.locales_dir)(TEXTS[kind]).format(
@@ -134,29 +129,17 @@ def quiet_period_rule(runtime: Runtime) -> HoldRule:
     return rule
 
 
-class ElectionReminders:
+class ElectionReminders(PeriodicService):
     """Checks every few minutes whether a reminder is due (cheap when none is)."""
 
+    name = "voting-day reminders"
+
     def __init__(self, runtime: Runtime, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        super().__init__(CHECK_SECONDS)
         self.runtime, self.clock = runtime, clock
-        self._task: asyncio.Task[None] | None = None
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await create_due_reminders(self.runtime, self.clock())
-            except Exception:
-                log.exception("voting-day reminders: check failed; trying again later")
-            await asyncio.sleep(CHECK_SECONDS)
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="election-reminders")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    async def run_once(self) -> list[int]:
+        return await create_due_reminders(self.runtime, self.clock())
 
 
 def create_service(runtime: Runtime, channels: Sequence[object]) -> ElectionReminders | None:

@@ -7,8 +7,6 @@ Keeping ids longer would only keep data (a WhatsApp message id can encode the se
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -17,6 +15,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ProcessedMessage, utcnow
+from bot.periodic import PeriodicService
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -36,12 +35,14 @@ async def prune_processed(session: AsyncSession, now: datetime | None = None) ->
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-class Housekeeping:
-    """A background task that prunes once at start and then every ``interval`` seconds."""
+class Housekeeping(PeriodicService):
+    """Prunes once at start and then every ``interval`` seconds."""
+
+    name = "housekeeping"
 
     def __init__(self, runtime: Runtime, interval: float = INTERVAL_SECONDS) -> None:
-        self.runtime, self.interval = runtime, interval
-        self._task: asyncio.Task[None] | None = None
+        super().__init__(interval)
+        self.runtime = runtime
 
     async def run_once(self) -> int:
         async with self.runtime.db.transaction() as session:
@@ -49,23 +50,6 @@ class Housekeeping:
         if deleted:
             log.info("housekeeping: forgot %d old inbound message ids", deleted)
         return deleted
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("housekeeping failed; trying again later")
-            await asyncio.sleep(self.interval)
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="housekeeping")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
 
 def create(runtime: Runtime, channels: Sequence[object]) -> Housekeeping:

@@ -152,11 +152,17 @@ async def set_meta(session: AsyncSession, key: str, value: str) -> None:
     )
 
 
+async def claim_meta(session: AsyncSession, key: str, value: str) -> bool:
+    """Store ``key`` only if it is absent; True if this call stored it (once across workers)."""
+    result = await session.execute(
+        insert_ignore(session, AppMeta, ["key"]).values(key=key, value=value)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def get_or_create_secret(session: AsyncSession, key: str = "secret_key") -> str:
     """A random secret stored once in the database, so every worker shares the same one."""
-    await session.execute(
-        insert_ignore(session, AppMeta, ["key"]).values(key=key, value=secrets.token_hex(32))
-    )
+    await claim_meta(session, key, secrets.token_hex(32))
     value = await get_meta(session, key)
     assert value is not None
     return value
