@@ -127,6 +127,12 @@ class FactLedger:
 
         return FACT_REF.sub(replace, text), used
 
+    def cite(self, text: str, locale: str) -> tuple[str, list[Source]]:
+        """``text`` filled for ``locale`` and the sources it must cite: the one call for text
+        that is not a content file (claims, poll questions, text typed by a volunteer)."""
+        filled, used = self.fill(text, locale)
+        return filled, self.sources_of(used)
+
     def fill_data(self, data: Any, locale: str) -> tuple[Any, list[str]]:
         """Fill every string in parsed YAML (front matter); returns the copy and the facts used.
 
