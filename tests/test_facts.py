@@ -183,7 +183,7 @@ def test_unknown_fact_references_are_rejected_with_file_and_line(tmp_path: Path)
     # The broadcast file alone (as `votebot broadcast create --file` reads it) is rejected too.
     _, alone = broadcast_files(tmp_path, ["id", "en"], "id")
     assert [e.format(tmp_path) for e in alone] == [
-        "broadcasts/hours.md:7: unknown fact 'b' (see content/facts.yaml)"
+        "broadcasts/hours.md:7: unknown fact 'b' in {{fact:b}} (known: tps-hours, voting-day)"
     ]
 
 

@@ -295,9 +295,9 @@ def content_files(root: Path) -> list[Path]:
 
 
 def find_references(root: Path) -> list[Reference]:
-    """Every ``{{fact:ID}}`` in the content files, with its file and line."""
+    """Every ``{{fact:ID}}`` in the content files (or the one file ``root``), with file and line."""
     refs: list[Reference] = []
-    for path in content_files(root):
+    for path in [root] if root.is_file() else content_files(root):
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -308,7 +308,8 @@ def find_references(root: Path) -> list[Reference]:
 
 
 def check_references(root: Path, ledger: FactLedger) -> list[ContentError]:
-    """An error, with file and line, for every reference to a fact the ledger does not define."""
+    """An error, with file and line, for every reference to a fact the ledger does not define
+    (in every content file under ``root``, or in the file ``root``)."""
     known = ", ".join(sorted(ledger.facts)) or "none: add content/facts.yaml"
     return [
         ContentError(
