@@ -105,6 +105,8 @@ class Cited(Strict):
 SECTIONS: dict[str, str] = {
     "basics": N_("Voting-day basics"),
     "money-politics": N_("Money politics"),
+    "elections": N_("Elections & you"),
+    "rules": N_("Rules & violations"),
 }
 
 
