@@ -4,6 +4,7 @@ The walk taps each main-menu button, then each button of the reply it got, and r
 page (by its title heading) each tap shows. It never types: a topic must be findable by buttons
 alone. WhatsApp shows lists of at most ten rows (nine and a "more" row beyond that), so sections
 must fit in one list and sit among the first nine menu entries, or the second tap becomes a third.
+(tests/test_whatsapp.py also holds the whole main menu to one list.)
 """
 
 from __future__ import annotations
@@ -81,13 +82,16 @@ async def test_every_page_is_two_taps_from_the_main_menu(runtime: Runtime) -> No
 async def test_the_new_topics_each_open_from_their_section(runtime: Runtime) -> None:
     d = await onboard(runtime, "id")
     await d.say("/menu")
-    await d.press("Aturan & pelanggaran")
+    await d.press("Politik uang & aturan")
     assert "Pilih topik" in d.text
-    await d.press("NIK-mu dicatut partai?")
-    assert "infopemilu.kpu.go.id" in d.text
+    await d.press("wajib netral")
+    assert "136/PUU-XXII/2024" in d.text
     assert "Sumber:" in d.text
     await d.say("/menu")
     await d.press("Pemilu & kamu")
+    await d.press("NIK-mu dicatut partai?")
+    assert "infopemilu.kpu.go.id" in d.text
+    await d.press("Topik")
     await d.press("Pemilu vs Pilkada")
     # The ledger's value, not a date the page made up.
     assert "diperkirakan 2029" in d.text
