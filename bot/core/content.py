@@ -115,7 +115,8 @@ class Reviewed(Strict):
 #: Sections that group info pages in the menu; labels are translated at render time.
 SECTIONS: dict[str, str] = {
     "basics": N_("Voting-day basics"),
-    "money-politics": N_("Money politics"),
+    "money-politics": N_("Money politics & rules"),
+    "elections": N_("Elections & you"),
 }
 
 

@@ -1,4 +1,9 @@
-"""Info pages from content, grouped in sections (voting-day basics, money politics)."""
+"""Info pages from content, grouped in sections; each section is one tap from the main menu.
+
+A section lists its pages as buttons, so every page is two taps from the menu. WhatsApp shows at
+most ten rows per list, so a section holds at most nine pages (plus "Menu") and the main menu at
+most ten entries (tests/test_info_menu.py and tests/test_whatsapp.py hold both).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,10 @@ from bot.core.replies import Button
 from bot.core.router import StaleButton, payload, router
 
 menu_item("basics", N_("🗳️ Voting-day basics"), payload("sec", "basics"), order=10)
-menu_item("money-politics", N_("💸 Money politics"), payload("sec", "money-politics"), order=40)
+menu_item(
+    "money-politics", N_("💸 Money politics & rules"), payload("sec", "money-politics"), order=40
+)
+menu_item("elections", N_("🧭 Elections & you"), payload("sec", "elections"), order=42)
 
 
 def format_sources(ctx: Context, sources: list[Source]) -> str:
