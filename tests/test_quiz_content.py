@@ -20,11 +20,11 @@ description: Questions to test the parser with.
 level: beginner
 tags: [voting, tps]
 core: true
+reviewed: 2026-12-02
 sources:
-  - {id: uu-7-2017, title: UU No. 7 Tahun 2017 tentang Pemilihan Umum}
-  - id: kpu
-    title: Komisi Pemilihan Umum (KPU RI)
-    url: https://www.kpu.go.id
+  - id: uu-7-2017
+    title: UU No. 7 Tahun 2017 tentang Pemilihan Umum
+  - {id: kpu, title: Komisi Pemilihan Umum (KPU RI), url: "https://www.kpu.go.id"}
 ---
 
 ## who-may-vote
