@@ -244,7 +244,12 @@ def test_bundled_quizzes_are_valid_sourced_and_big_enough() -> None:
         assert len(questions) >= 50
         # The certificate asks for the quizzes every voter needs, and those are big enough.
         core = certificate_quizzes(store, locale)
-        assert {q.id for q in core} >= {"voting-basics", "at-the-tps", "money-politics"}
+        assert {q.id for q in core} >= {
+            "voting-basics",
+            "at-the-tps",
+            "money-politics",
+            "spot-a-hoax",
+        }
         for quiz in quizzes.values():
             assert len(quiz.questions) >= 8
             source_ids = {s.id for s in quiz.meta.sources}
