@@ -10,7 +10,7 @@ from bot import ROOT
 from bot.core.content import load_content
 from bot.core.i18n import available_locales
 from bot.core.quiz.certificate import InvalidName, clean_name
-from bot.core.quiz.content import Quiz, all_quizzes, get_quiz
+from bot.core.quiz.content import Quiz, all_quizzes, certificate_quizzes, get_quiz
 from tests.test_content import check, write
 
 GOOD = """---
@@ -19,12 +19,12 @@ title: A sample quiz
 description: Questions to test the parser with.
 level: beginner
 tags: [voting, tps]
+core: true
 reviewed: 2026-12-02
 sources:
-  - {id: uu-7-2017, title: UU No. 7 Tahun 2017 tentang Pemilihan Umum}
-  - id: kpu
-    title: Komisi Pemilihan Umum (KPU RI)
-    url: https://www.kpu.go.id
+  - id: uu-7-2017
+    title: UU No. 7 Tahun 2017 tentang Pemilihan Umum
+  - {id: kpu, title: Komisi Pemilihan Umum (KPU RI), url: "https://www.kpu.go.id"}
 ---
 
 ## who-may-vote
@@ -208,6 +208,32 @@ def test_a_quiz_only_in_another_locale_is_reported(tmp_path: Path) -> None:
     assert errors == ["en/quizzes/extra.md:1: quiz 'extra' has no 'id' version"]
 
 
+def test_the_certificate_asks_for_the_core_quizzes_only(tmp_path: Path) -> None:
+    optional = GOOD.replace("id: sample", "id: extra").replace("core: true", "core: false")
+    write(tmp_path, "id/quizzes/sample.md", GOOD)
+    write(tmp_path, "id/quizzes/extra.md", optional)
+    store, errors = load_content(tmp_path, ["id"], "id")
+    assert errors == []
+    assert [q.id for q in all_quizzes(store, "id")] == ["extra", "sample"]
+    assert [q.id for q in certificate_quizzes(store, "id")] == ["sample"]
+    assert get_quiz(store, "extra", "id").meta.core is False  # type: ignore[union-attr]
+
+
+def test_the_core_flag_is_checked(tmp_path: Path) -> None:
+    # Without a core quiz the certificate would ask for nothing: refused.
+    write(tmp_path, "id/quizzes/sample.md", GOOD.replace("core: true\n", ""))
+    assert check(tmp_path) == [
+        "id/quizzes/sample.md:1: no quiz is marked 'core: true': the certificate needs at least "
+        "one core quiz"
+    ]
+    # The flag is the same in every locale, so a change of language never changes the rule.
+    write(tmp_path, "id/quizzes/sample.md", GOOD)
+    write(tmp_path, "en/quizzes/sample.md", GOOD.replace("core: true", "core: false"))
+    assert check(tmp_path) == [
+        "en/quizzes/sample.md:1: quiz 'sample' is core: false here but true in the id version"
+    ]
+
+
 def test_bundled_quizzes_are_valid_sourced_and_big_enough() -> None:
     store, errors = load_content(ROOT / "content", available_locales(), "id")
     assert errors == []
@@ -215,7 +241,15 @@ def test_bundled_quizzes_are_valid_sourced_and_big_enough() -> None:
         quizzes = store.items["quizzes"][locale]
         assert len(quizzes) >= 4
         questions = [q for quiz in quizzes.values() for q in quiz.questions]
-        assert len(questions) >= 32
+        assert len(questions) >= 50
+        # The certificate asks for the quizzes every voter needs, and those are big enough.
+        core = certificate_quizzes(store, locale)
+        assert {q.id for q in core} >= {
+            "voting-basics",
+            "at-the-tps",
+            "money-politics",
+            "spot-a-hoax",
+        }
         for quiz in quizzes.values():
             assert len(quiz.questions) >= 8
             source_ids = {s.id for s in quiz.meta.sources}

@@ -28,7 +28,7 @@ from bot.core.quiz.certificate import (
     clean_name,
     render_certificate,
 )
-from bot.core.quiz.content import Question, Quiz, all_quizzes, get_quiz
+from bot.core.quiz.content import Question, Quiz, all_quizzes, certificate_quizzes, get_quiz
 from bot.core.regions import region_path
 from bot.core.replies import Button, Image, QuizHint
 from bot.core.router import StaleButton, payload, router
@@ -113,9 +113,10 @@ async def show_list(ctx: Context) -> None:
         count = ctx.t.ngettext("{n} question", "{n} questions", len(quiz.questions)).format(
             n=len(quiz.questions)
         )
+        star = "⭐ " if quiz.meta.core else ""
         lines.append(
-            f"- **{escape(title)}** ({escape(ctx._(LEVEL_LABELS[quiz.meta.level]))}, {count}): "
-            f"{escape(status)}"
+            f"- {star}**{escape(title)}** ({escape(ctx._(LEVEL_LABELS[quiz.meta.level]))}, "
+            f"{count}): {escape(status)}"
         )
         rows.append([Button(label, payload=payload("qz", "start", quiz.id))])
     rows.append(
@@ -128,8 +129,8 @@ async def show_list(ctx: Context) -> None:
     await ctx.log("quiz", "list_viewed", quizzes=len(quizzes))
     intro = ctx._(
         "**Quizzes** 📝\n\nLearn the rules in two minutes: answer one question at a time and I'll "
-        "tell you straight away whether you got it, and why. Pass every quiz with at least 80% "
-        "to earn the **Pemilih Cerdas** certificate."
+        "tell you straight away whether you got it, and why. Pass every core quiz (⭐) with at "
+        "least 80% to earn the **Pemilih Cerdas** certificate."
     )
     ctx.reply(intro + "\n\n" + "\n".join(lines) + "\n\n" + ctx._("Pick a quiz:"), rows)
 
@@ -473,7 +474,7 @@ async def finish(ctx: Context, attempt: QuizAttempt, quiz: Quiz) -> None:
         if profile.certificate_issued_at is None:
             ctx.reply(
                 ctx._(
-                    "🎓 You've passed every quiz with at least 80%! You've earned the "
+                    "🎓 You've passed every core quiz with at least 80%! You've earned the "
                     "**Pemilih Cerdas** certificate."
                 ),
                 [[Button(ctx._("🎓 Get my certificate"), payload=payload("qcert", "get"))]],
@@ -703,11 +704,14 @@ async def certificate_button(ctx: Context, args: list[str]) -> None:
 
 
 async def missing_for_certificate(ctx: Context) -> list[tuple[Quiz, repo_quiz.Best | None]]:
-    """Quizzes not yet passed with at least 80%, with the user's best score so far."""
+    """Core quizzes not yet passed with at least 80%, with the user's best score so far.
+
+    Only the core quizzes (``core: true`` in content) count: optional extras never hold the
+    certificate back."""
     best = await repo_quiz.best_scores(ctx.session, ctx.user.id)
     return [
         (quiz, best.get(quiz.id))
-        for quiz in all_quizzes(ctx.content, ctx.locale)
+        for quiz in certificate_quizzes(ctx.content, ctx.locale)
         if quiz.id not in best or best[quiz.id].ratio < PASS_RATIO
     ]
 
@@ -717,8 +721,8 @@ async def offer_certificate(ctx: Context) -> None:
     if missing:
         lines = [
             ctx._(
-                "🎓 The **Pemilih Cerdas** certificate is for everyone who passes every quiz with "
-                "at least 80%. Still to go:"
+                "🎓 The **Pemilih Cerdas** certificate is for everyone who passes every core "
+                "quiz (⭐) with at least 80%. Still to go:"
             )
         ]
         rows: list[list[Button]] = []
@@ -777,8 +781,8 @@ async def issue_certificate(ctx: Context, raw: str) -> None:
             presented_to=ctx._("This certificate is presented to"),
             name=name,
             reason=ctx._(
-                "for passing every Teman Pemilih quiz with at least 80%. Thank you for being a "
-                "smart, informed voter!"
+                "for passing every core Teman Pemilih quiz with at least 80%. Thank you for "
+                "being a smart, informed voter!"
             ),
             date_line=ctx._("Issued on {date}").format(date=ctx.t.date(today, "long")),
             signature="Teman Pemilih",

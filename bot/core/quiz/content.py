@@ -62,6 +62,9 @@ class QuizMeta(Cited, Reviewed):
     tags: list[str] = Field(default_factory=list, max_length=10)
     #: Several options may be marked ``[x]``; any of them counts as right.
     multiple_correct: bool = False
+    #: A core quiz teaches what every voter needs; passing every core quiz earns the
+    #: certificate. Other quizzes are optional extras (see :func:`certificate_quizzes`).
+    core: bool = False
 
     @field_validator("id")
     @classmethod
@@ -355,9 +358,20 @@ def parse_quiz(doc: Document) -> Quiz:
 
 
 def cross_check(by_locale: dict[str, dict[str, Quiz]], default_locale: str) -> list[ContentError]:
-    """Every locale of a quiz has the default locale's questions, option counts and answers."""
+    """Every locale of a quiz has the default locale's questions, option counts, answers and
+    ``core`` flag, and the default locale has at least one core quiz (else the certificate
+    would ask for nothing)."""
     errors: list[ContentError] = []
     reference = by_locale.get(default_locale, {})
+    if reference and not any(q.meta.core for q in reference.values()):
+        first = min(reference.values(), key=lambda q: q.id)
+        errors.append(
+            ContentError(
+                first.path,
+                1,
+                "no quiz is marked 'core: true': the certificate needs at least one core quiz",
+            )
+        )
     for locale, quizzes in sorted(by_locale.items()):
         if locale == default_locale:
             continue
@@ -376,6 +390,15 @@ def cross_check(by_locale: dict[str, dict[str, Quiz]], default_locale: str) -> l
 
 def _compare(ref: Quiz, quiz: Quiz) -> list[ContentError]:
     errors: list[ContentError] = []
+    if quiz.meta.core != ref.meta.core:
+        errors.append(
+            ContentError(
+                quiz.path,
+                1,
+                f"quiz '{quiz.id}' is core: {str(quiz.meta.core).lower()} here but "
+                f"{str(ref.meta.core).lower()} in the {ref.locale} version",
+            )
+        )
     here = {q.id for q in quiz.questions}
     last_line = quiz.questions[-1].line if quiz.questions else 1
     for q in ref.questions:
@@ -432,3 +455,13 @@ def all_quizzes(store: ContentStore, locale: str) -> list[Quiz]:
     """Every quiz for ``locale``, easiest first."""
     quizzes = [q for q in store.all("quizzes", locale) if isinstance(q, Quiz)]
     return sorted(quizzes, key=lambda q: (LEVELS.index(q.meta.level), q.id))
+
+
+def certificate_quizzes(store: ContentStore, locale: str) -> list[Quiz]:
+    """The quizzes a user must pass for the certificate: the core ones, easiest first.
+
+    Which quizzes are core is decided in content (``core: true`` in the front matter) and is
+    the same in every locale (``cross_check``), so switching language never changes what the
+    certificate asks for.
+    """
+    return [q for q in all_quizzes(store, locale) if q.meta.core]
