@@ -45,6 +45,7 @@ level: beginner
 reviewed: 2026-12-02
 sources:
   - {id: uu-7-2017, title: UU No. 7 Tahun 2017 tentang Pemilihan Umum}
+core: true
 ---
 
 ## hours
@@ -177,7 +178,7 @@ def test_unknown_fact_references_are_rejected_with_file_and_line(tmp_path: Path)
         errors
     )
     assert any(e.startswith("id/pages/sample.md:15: unknown fact 'nope'") for e in errors)
-    assert any(e.startswith("id/quizzes/sample.md:18: unknown fact 'x'") for e in errors)
+    assert any(e.startswith("id/quizzes/sample.md:19: unknown fact 'x'") for e in errors)
     assert any(e.startswith("id/pledge.md:8: unknown fact ''") for e in errors)
     assert any(e.startswith("broadcasts/hours.md:7: unknown fact 'b'") for e in errors)
     # The broadcast file alone (as `votebot broadcast create --file` reads it) is rejected too.
