@@ -25,6 +25,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.core.content import ContentStore
+from bot.core.understanding.chargrams import CharGrams
 from bot.core.understanding.confidence import decide
 from bot.core.understanding.content import Knowledge, knowledge
 from bot.core.understanding.model import Kind, Match, Understanding
@@ -35,6 +36,8 @@ TOP_DOCS = 40
 W_COV_Q, W_COV_D, W_RATIO = 0.45, 0.35, 0.20
 #: A target's score: its best document, and how much of the message all its phrasings cover.
 W_DOC, W_BAG = 0.6, 0.4
+#: Plus character 3-gram similarity to the target's phrasings (see :mod:`.chargrams`).
+W_CHAR = 0.2
 TITLE_WEIGHT = 0.9
 BODY_WEIGHT = 0.55
 #: Pages answer broadly; an FAQ entry that fits beats them.
@@ -107,6 +110,11 @@ class Index:
         #: A word the index does not know says the message may be about something else.
         self.unknown_idf = UNKNOWN_SHARE * max(self.idf.values(), default=1.0)
         self.bags = bags
+        phrasings: dict[tuple[Kind, str], list[list[str]]] = {}
+        for doc in self.docs:
+            if doc.role != "body":
+                phrasings.setdefault((doc.kind, doc.target), []).append(list(doc.tokens))
+        self.chars = CharGrams(phrasings)
         self.vocab = sorted(self.idf)
         self.bm25 = bm25s.BM25()
         self.bm25.index([list(d.tokens) or [""] for d in self.docs], show_progress=False)
@@ -138,12 +146,15 @@ class Index:
         self, kind: Kind, target: str, role: str, text: str, locale: str, *, exact: bool = False
     ) -> None:
         norm = self.k.normalise(text, locale)
-        tokens = tuple(t for t in norm.split() if t not in self.stopwords)
+        tokens = tuple(self._tokens(norm))
         if not tokens:
             return
         if exact:
             self.exact.setdefault(norm, (kind, target))
         self.docs.append(Doc(kind, target, role, tokens, " ".join(tokens)))
+
+    def _tokens(self, norm: str) -> list[str]:
+        return [t for t in norm.split() if t not in self.stopwords]
 
     # -------------------------------------------------------------------- matching
 
@@ -177,7 +188,7 @@ class Index:
         if hit is not None:
             best = Match(hit[0], hit[1], 1.0)
             return Understanding("high", best, [best], norm)
-        raw = [t for t in norm.split() if t not in self.stopwords]
+        raw = self._tokens(norm)
         if not raw:
             return Understanding("low", None, [], norm)
         mended = [self.mend(t) for t in raw]
@@ -204,13 +215,14 @@ class Index:
             if score > best.get(key, 0.0):
                 best[key] = score
         final: dict[tuple[Kind, str], float] = {}
+        char_sims = self.chars.similarity(raw) if W_CHAR else {}
         for key, doc_score in best.items():
             bag = self.bags.get(key)
             if bag is None:  # a page known only by its body
                 final[key] = PAGE_WEIGHT * doc_score
                 continue
             cov_bag = sum(w for t, w in q_weights.items() if t in bag) / q_total
-            score = W_DOC * doc_score + W_BAG * cov_bag
+            score = W_DOC * doc_score + W_BAG * cov_bag + W_CHAR * char_sims.get(key, 0.0)
             final[key] = score * (PAGE_WEIGHT if key[0] == "page" else 1.0)
         ranked = sorted(final.items(), key=lambda kv: -kv[1])
         candidates = [Match(kind, target, round(s, 4)) for (kind, target), s in ranked[:5]]
