@@ -35,7 +35,7 @@ TOP_DOCS = 40
 #: How a document's score is made (all shares from 0 to 1; tuned on the dev half).
 W_COV_Q, W_COV_D, W_RATIO = 0.45, 0.35, 0.20
 #: A target's score: its best document, and how much of the message all its phrasings cover.
-W_DOC, W_BAG = 0.6, 0.4
+W_DOC, W_BAG = 0.5, 0.5
 #: Plus character 3-gram similarity to the target's phrasings (see :mod:`.chargrams`).
 W_CHAR = 0.2
 TITLE_WEIGHT = 0.9
@@ -116,6 +116,9 @@ class Index:
                 phrasings.setdefault((doc.kind, doc.target), []).append(list(doc.tokens))
         self.chars = CharGrams(phrasings)
         self.vocab = sorted(self.idf)
+        self._by_letter: dict[str, list[str]] = {}
+        for word in self.vocab:
+            self._by_letter.setdefault(word[0], []).append(word)
         self.bm25 = bm25s.BM25()
         self.bm25.index([list(d.tokens) or [""] for d in self.docs], show_progress=False)
         self._doc_weight = [sum(self.idf.get(t, 0.0) for t in set(d.tokens)) for d in self.docs]
@@ -174,10 +177,17 @@ class Index:
                 stem = core[: len(core) - len(suf)] if suf else core
                 if len(stem) >= 3 and stem in self.idf:
                     return stem, AFFIX_TRUST
-        if not 5 <= len(token) <= 24:
+        if not 6 <= len(token) <= 24:
             return None
-        cutoff = 75.0 if len(token) >= 7 else 80.0
-        found = process.extractOne(token, self.vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
+        # Typos rarely hit the first letter; short words need a closer match.
+        cutoff = 80.0 if len(token) >= 9 else 85.0
+        first = token[0]
+        found = process.extractOne(
+            token,
+            self._by_letter.get(first, []),
+            scorer=fuzz.ratio,
+            score_cutoff=cutoff,
+        )
         return (str(found[0]), FUZZY_TRUST) if found else None
 
     def understand(self, text: str, locale: str) -> Understanding:
