@@ -116,6 +116,8 @@ class Reviewed(Strict):
 SECTIONS: dict[str, str] = {
     "basics": N_("Voting-day basics"),
     "money-politics": N_("Money politics"),
+    "elections": N_("Elections & you"),
+    "rules": N_("Rules & violations"),
 }
 
 
