@@ -33,7 +33,9 @@ sources:
 """
 
 
-def faq(faq_id: str = "tps-hours-faq", link: str = "page:sample", answer: str = "Jam 07.00.") -> str:
+def faq(
+    faq_id: str = "tps-hours-faq", link: str = "page:sample", answer: str = "Jam 07.00."
+) -> str:
     return FAQ.format(id=faq_id, link=link, answer=answer)
 
 
@@ -102,7 +104,8 @@ def test_broken_lexicon_places_and_intents_name_file_and_line(tmp_path: Path) ->
     write(
         tmp_path,
         "id/lexicon.yaml",
-        "words:\n  gmn: bagaimana\n  Two Words: x\n  ok: ok\n  gmn: gimana\nstopwords: [yang, 3 x]\n",
+        "words:\n  gmn: bagaimana\n  Two Words: x\n  ok: ok\n  gmn: gimana\n"
+        "stopwords: [yang, 3 x]\n",
     )
     write(tmp_path, "places.yaml", "province:\n  jawa tengah: [Jateng!]\ncity:\n  x: [y]\n")
     write(

@@ -44,7 +44,7 @@ async def test_a_new_users_first_question_is_answered_then_onboarding(
     dialog: Dialog, runtime: Runtime
 ) -> None:
     await dialog.say("ktp ku ilang, msh bisa milih?")
-    first, *rest = dialog.replies
+    first = dialog.replies[0]
     assert "KTP" in first.text and "Sumber:" in first.text
     assert {"👍", "👎"} <= {b.label for b in first.all_buttons()}
     assert "Bahasa Indonesia" in dialog.buttons and "English" in dialog.buttons  # asked once
@@ -155,3 +155,14 @@ async def test_voice_notes_and_stickers_get_a_kind_reply(dialog: Dialog) -> None
     for kind in ("voice", "sticker"):
         await dialog.media(kind)
         assert "Tulis aja pertanyaanmu" in dialog.text
+
+
+async def test_tps_search_reads_place_aliases(runtime: Runtime) -> None:
+    from tests.test_tps import english, load
+
+    await load(runtime.db)
+    d = await english(runtime)
+    await d.say("/tps jaksel")
+    assert d.buttons[0].startswith("Kota Adm. Jakarta Selatan")
+    await d.say("/tps blr")
+    assert d.buttons[0].startswith("Kabupaten Blora")
