@@ -30,7 +30,8 @@ from bot.core.i18n import Translator, available_locales, negotiate
 from bot.core.privacy import NIK_RE as NIK_RE  # re-exported: adapters import it from here
 from bot.core.replies import Button, Reply
 from bot.core.router import Router, StaleButton, normalise_keyword
-from bot.core.typed import off_script, remember_prompt, take_typed
+from bot.core.typed import off_script, remember_prompt, show_step_again, take_typed
+from bot.core.understanding import use_store
 from bot.db import repo
 from bot.db.engine import Database
 from bot.db.models import utcnow
@@ -72,6 +73,7 @@ class Core:
         self.settings = settings
         self.db = db
         self.content = content
+        use_store(content)  # understand() / normalise() without store= read this content
         self.router = router or default_router
         self.locales = available_locales(settings.locales_dir)
         self._locks: weakref.WeakValueDictionary[UserRef, asyncio.Lock] = (
@@ -302,6 +304,10 @@ class Core:
                 match = regex.fullmatch(event.text.strip())
                 if match is not None:
                     return await handler_re(ctx, match)
+            if r.free_text_handler is not None and event.text.strip():
+                await r.free_text_handler(ctx, event.text)
+                await show_step_again(ctx, "free_text")
+                return None
         if (
             isinstance(event, LocationEvent)
             and r.location_handler is not None

@@ -260,5 +260,12 @@ async def off_script(ctx: Context, reason: str) -> bool:
         ctx.reply(ctx._("Your message looks empty."))
     else:
         ctx.reply(ctx._("Sorry, I didn't understand that."))
-    await ctx.log("flow", "step_shown_again", flow=(ctx.flow or "")[:32], reason=reason[:32])
+    return await show_step_again(ctx, reason)
+
+
+async def show_step_again(ctx: Context, reason: str) -> bool:
+    """Inside a flow, after an answer to something off script: the step the user was on."""
+    if ctx.flow is None or not ctx.state.prompt:
+        return False
+    await ctx.log("flow", "step_shown_again", flow=ctx.flow[:32], reason=reason[:32])
     return show_prompt_again(ctx, ctx._("Back to where we were 👇"))

@@ -20,6 +20,7 @@ FLOW_MODULES = [
     "bot.core.flows.tps",
     "bot.core.flows.siaran",
     "bot.core.flows.questions",
+    "bot.core.understanding.answer",
 ]
 
 

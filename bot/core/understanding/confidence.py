@@ -1,0 +1,46 @@
+"""From scored candidates to high / medium / low confidence.
+
+Tuned on the dev half of ``tests/nlu/gold.tsv`` only (``bench/nlu_bench.py`` prints both halves).
+High needs a good absolute score *and* a clear gap to the next target, unless that target is
+the same answer in another form (an FAQ entry and the page it links to). Never confidently
+wrong beats always answering: below high the user is asked or told we don't know.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.core.understanding.model import Match, Understanding
+
+if TYPE_CHECKING:
+    from bot.core.understanding.content import Knowledge
+
+HIGH = 0.62
+MARGIN = 0.08
+MEDIUM = 0.40
+#: At most this many "Maksudmu yang mana?" buttons.
+MAX_CHOICES = 3
+
+
+def related(a: Match, b: Match, k: Knowledge, locale: str) -> bool:
+    """Whether two matches give the same answer (an FAQ entry and the page it links to)."""
+    for x, y in ((a, b), (b, a)):
+        if x.kind == "faq" and y.kind == "page":
+            entry = k.faq(x.target, locale)
+            if entry is not None and entry.link == ("page", y.target):
+                return True
+    return False
+
+
+def decide(candidates: list[Match], normalised: str, k: Knowledge, locale: str) -> Understanding:
+    if not candidates:
+        return Understanding("low", None, [], normalised)
+    best = candidates[0]
+    others = [c for c in candidates[1:] if not related(best, c, k, locale)]
+    runner_up = others[0].score if others else 0.0
+    if best.score >= HIGH and best.score - runner_up >= MARGIN:
+        return Understanding("high", best, candidates, normalised)
+    if best.score >= MEDIUM:
+        shown = [best, *[c for c in others if c.score >= MEDIUM * 0.75]][:MAX_CHOICES]
+        return Understanding("medium", best, shown, normalised)
+    return Understanding("low", best, candidates[:MAX_CHOICES], normalised)
