@@ -30,7 +30,7 @@ async def create_direct(
     content_id: str | None = None,
     now: datetime | None = None,
 ) -> Broadcast:
-    """Queue ``texts`` (locale → Markdown) to ``user`` as a broadcast of one (the caller commits)."""
+    """Queue ``texts`` (locale → Markdown) to ``user``, a broadcast of one; the caller commits."""
     if not any(t.strip() for t in texts.values()):
         raise BroadcastError("the message is empty")
     now = now or utcnow()

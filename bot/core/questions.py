@@ -25,9 +25,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.broadcasts import format_sources
-from bot.core.direct import create_direct
 from bot.core.calendar import today_in_wib
 from bot.core.content import ContentStore
+from bot.core.direct import create_direct
 from bot.core.i18n import Translator
 from bot.core.picker import kabupaten_of
 from bot.core.privacy import scrub
@@ -244,9 +244,9 @@ async def question_groups(
         group.count += 1
         group.unanswered += question.reason == UNANSWERED
         group.thumbs_down += question.reason == THUMBS_DOWN
-        if question.text and question.text not in group.examples:
-            if len(group.examples) < EXAMPLES:
-                group.examples.append(question.text)
+        fresh = question.text and question.text not in group.examples
+        if fresh and len(group.examples) < EXAMPLES:
+            group.examples.append(question.text)
         group.locales[question.locale] += 1
         if kabupaten:
             group.kabupaten[kabupaten] += 1
@@ -355,7 +355,9 @@ async def notify_answers(
         faq = answers[question.id]
         if faq is None:
             continue
-        taken = await session.execute(delete(QuestionWatcher).where(QuestionWatcher.id == watcher.id))
+        taken = await session.execute(
+            delete(QuestionWatcher).where(QuestionWatcher.id == watcher.id)
+        )
         if not getattr(taken, "rowcount", 0):
             continue  # another worker told them
         user = await session.get(User, watcher.user_id)

@@ -28,6 +28,7 @@ from sqlalchemy import inspect
 
 from bot.core.context import Context
 from bot.core.events import ButtonEvent, InboundEvent, TextEvent, UnsupportedEvent
+from bot.core.i18n import N_
 from bot.core.menu import menu_buttons
 from bot.core.privacy import scrub
 from bot.core.replies import Button, QuizHint, Reply
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 _LETTERED = re.compile(r"^[A-J]\.\s+(.*)$", re.DOTALL)
 #: The understanding layer's 👍/👎 button route (bot.core.understanding.answer).
 FEEDBACK_ROUTE = "faqfb"
+#: The line above a step shown again.
+BACK = N_("Back to where we were 👇")
 #: The language buttons' payloads (see bot.core.flows.basics).
 LANGUAGE_PAYLOAD = "lang:set:{code}"
 
@@ -88,6 +91,9 @@ def remember_prompt(ctx: Context) -> None:
         prompt = _encode(texts[-1]) if texts else dict(ctx.state.prompt or {}) or None
     else:
         prompt = None
+    intro = ctx._(BACK) + "\n\n"
+    if prompt is not None and str(prompt.get("text", "")).startswith(intro):
+        prompt["text"] = prompt["text"][len(intro) :]  # a step shown again: keep it as it was
     if prompt is not None and isinstance(ctx.event, TextEvent) and _rated(ctx.replies):
         prompt["asked"] = scrub(ctx.event.text)[:MAX_TEXT]
     if prompt != ctx.state.prompt:
@@ -243,8 +249,12 @@ def media_text(ctx: Context, kind: str) -> str:
     if kind in ("voice", "audio"):
         return ctx._("I can't listen to voice notes yet 🙈 Just type your question, okay?")
     if kind in ("sticker", "animation", "gif"):
-        return ctx._("Nice sticker! 😄 I can only read text, though: just type your question, okay?")
-    return ctx._("I can't open that yet 🙈 I understand text and buttons: just type your question, okay?")
+        return ctx._(
+            "Nice sticker! 😄 I can only read text, though: just type your question, okay?"
+        )
+    return ctx._(
+        "I can't open that yet 🙈 I understand text and buttons: just type your question, okay?"
+    )
 
 
 async def off_script(ctx: Context, reason: str) -> bool:
@@ -253,13 +263,18 @@ async def off_script(ctx: Context, reason: str) -> bool:
         return False
     event: InboundEvent = ctx.event
     if isinstance(event, UnsupportedEvent):
-        ctx.reply(media_text(ctx, event.kind))
+        text = media_text(ctx, event.kind)
     elif reason == "location":
-        ctx.reply(ctx._("Thanks for the location, but I don't need it right now."))
+        text = ctx._("Thanks for the location, but I don't need it right now.")
+    elif reason == "stale_button":
+        text = ctx._("That button is from an earlier conversation and no longer works.")
+    elif reason == "unknown_command":
+        text = ctx._("I don't know that command.")
     elif reason == "empty":
-        ctx.reply(ctx._("Your message looks empty."))
+        text = ctx._("Your message looks empty.")
     else:
-        ctx.reply(ctx._("Sorry, I didn't understand that."))
+        text = ctx._("Sorry, I didn't understand that.")
+    ctx.reply(text)
     return await show_step_again(ctx, reason)
 
 
@@ -268,4 +283,4 @@ async def show_step_again(ctx: Context, reason: str) -> bool:
     if ctx.flow is None or not ctx.state.prompt:
         return False
     await ctx.log("flow", "step_shown_again", flow=ctx.flow[:32], reason=reason[:32])
-    return show_prompt_again(ctx, ctx._("Back to where we were 👇"))
+    return show_prompt_again(ctx, ctx._(BACK))

@@ -36,9 +36,7 @@ class UnansweredQuestion(Base):
     text: Mapped[str] = mapped_column(String(MAX_TEXT))
     locale: Mapped[str] = mapped_column(String(16))
     #: The asker's kabupaten/kota, if they saved their area.
-    kabupaten_id: Mapped[int | None] = mapped_column(
-        ForeignKey("regions.id", ondelete="SET NULL")
-    )
+    kabupaten_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id", ondelete="SET NULL"))
     #: The day only (WIB), never a time.
     asked_on: Mapped[date] = mapped_column(Date, index=True)
     #: ``unanswered`` or ``thumbs_down``.

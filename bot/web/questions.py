@@ -107,7 +107,10 @@ async def questions_json(request: web.Request) -> web.StreamResponse:
         since = _since(request)
     except ValueError:
         raise web.HTTPBadRequest(text="since must be a date like 2026-11-30\n") from None
-    payload = {"since": since.isoformat() if since else None, "groups": await _groups(request, since)}
+    payload = {
+        "since": since.isoformat() if since else None,
+        "groups": await _groups(request, since),
+    }
     return web.Response(
         text=json.dumps(payload, ensure_ascii=False),
         content_type="application/json",

@@ -207,7 +207,12 @@ async def stop_reminders_button(ctx: Context, args: list[str]) -> None:
         await unsubscribe(ctx, via="asked_after_stop")
         return
     await ctx.log("settings", "broadcast_opt_in_kept", via="asked_after_stop")
-    show_menu(ctx, ctx._("Okay, your reminders stay on.") + "\n\n" + ctx._("What would you like to do? Pick one:"))
+    show_menu(
+        ctx,
+        ctx._("Okay, your reminders stay on.")
+        + "\n\n"
+        + ctx._("What would you like to do? Pick one:"),
+    )
 
 
 @router.command("langganan", description=N_("get reminders"), aliases=("subscribe",), order=86)

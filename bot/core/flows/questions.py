@@ -15,7 +15,7 @@ from bot.core.context import Context
 from bot.core.questions import queue_question, watch
 from bot.core.replies import Button, Reply
 from bot.core.router import StaleButton, payload, router
-from bot.core.typed import show_prompt_again
+from bot.core.typed import BACK, show_prompt_again
 from bot.core.understanding.hooks import on_unanswered
 from bot.core.understanding.model import Understanding
 from bot.db.models_questions import THUMBS_DOWN, UNANSWERED, UnansweredQuestion
@@ -80,6 +80,6 @@ async def watch_button(ctx: Context, args: list[str]) -> None:
         )
     if ctx.flow is not None:
         ctx.reply(text)
-        show_prompt_again(ctx, ctx._("Back to where we were 👇"))
+        show_prompt_again(ctx, ctx._(BACK))
         return
     ctx.reply(text, [[Button(ctx._("🏠 Menu"), payload="menu")]])

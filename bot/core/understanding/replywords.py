@@ -17,15 +17,10 @@ from typing import Literal
 
 Answer = Literal["yes", "no", "cancel", "stop"]
 
+# fmt: off
 #: Emoji that are a whole answer on their own (checked before emoji are stripped).
 _EMOJI: dict[str, Answer] = {
-    "👍": "yes",
-    "👌": "yes",
-    "✅": "yes",
-    "🙆": "yes",
-    "👎": "no",
-    "❌": "no",
-    "🙅": "no",
+    "👍": "yes", "👌": "yes", "✅": "yes", "🙆": "yes", "👎": "no", "❌": "no", "🙅": "no",
     "🛑": "stop",
 }
 
@@ -55,10 +50,12 @@ _PHRASES: dict[Answer, tuple[str, ...]] = {
 }
 
 #: Chatty words that may surround a reply without changing it ("iya kak", "boleh deh").
-_PARTICLES = frozenset(
-    "dong deh aja saja sih nih kok kak ka kakak min mimin bang bro sis gan mas mba mbak bos "
-    "ya yah please pls plz thanks thank makasih mksh terima kasih ok".split()
-)
+_PARTICLES = frozenset((
+    "dong", "deh", "aja", "saja", "sih", "nih", "kok", "kak", "ka", "kakak", "min", "mimin",
+    "bang", "bro", "sis", "gan", "mas", "mba", "mbak", "bos", "ya", "yah", "please", "pls",
+    "plz", "thanks", "thank", "makasih", "mksh", "terima", "kasih", "ok",
+))
+# fmt: on
 
 #: Words that pick a language at the language step (to the locale code).
 LANGUAGE_WORDS: dict[str, str] = {
@@ -83,9 +80,7 @@ _ELONGATION = re.compile(r"(.)\1+")
 def fold(text: str) -> str:
     """Lower case, accents, emoji and punctuation removed, spaces collapsed."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    kept = "".join(
-        c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c)
-    )
+    kept = "".join(c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c))
     return " ".join(kept.split())
 
 
