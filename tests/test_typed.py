@@ -120,7 +120,7 @@ async def test_typed_no_on_a_yes_cancel_question_cancels(dialog: Dialog, runtime
     await dialog.say("/hapus")
     await dialog.say("nggak")
     assert "Oke, nggak ada yang dihapus." in dialog.text
-    user, state = await user_row(runtime)
+    _, state = await user_row(runtime)
     assert state.flow is None
 
 
