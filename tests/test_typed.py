@@ -8,10 +8,11 @@ and stickers. The channel-level versions are in tests/scenarios.py.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.core.understanding.replywords import classify_reply, language_of
 from bot.db.models import ConversationState, User
+from bot.db.models_questions import UnansweredQuestion
 from bot.db.models_quiz import QuizAttempt
 from bot.runtime import Runtime
 from tests.dialog import Dialog
@@ -237,12 +238,22 @@ async def test_question_mid_quiz_is_answered_then_the_same_question_again(
 
 async def test_unrelated_text_mid_flow_shows_the_step_again(dialog: Dialog) -> None:
     await opted_in(dialog)
-    await dialog.say("/lapor")
-    assert "Politik uangnya seperti apa?" in dialog.text
-    categories = list(dialog.buttons)
+    await dialog.say("/kuis voting-basics")
+    options = list(dialog.buttons)
     await dialog.say("asdfgh qwerty")
-    assert "Balik ke yang tadi" in dialog.text
-    assert all(c in dialog.buttons for c in categories)
+    assert "Balik ke yang tadi" in dialog.text and "Soal 1 dari 10" in dialog.text
+    assert all(o in dialog.buttons for o in options)
+
+
+async def test_text_at_a_report_button_step_is_never_queued(
+    dialog: Dialog, runtime: Runtime
+) -> None:
+    await opted_in(dialog)
+    await dialog.say("/lapor")
+    await dialog.say("pak RT bagi amplop di rumahnya")
+    assert "Ketuk salah satu tombol di atas" in dialog.text
+    async with runtime.db.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(UnansweredQuestion)) == 0
 
 
 async def test_voice_notes_and_stickers(dialog: Dialog) -> None:

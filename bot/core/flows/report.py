@@ -162,7 +162,10 @@ async def report_state(ctx: Context, event: Any) -> bool:
         await cancel(ctx, quiet=True)
         return False
     if step in ("category", "consent"):
-        return False  # a question, or anything else: answered, then this step comes again
+        # Not handed to the understanding layer: what someone types here may be part of their
+        # report, and unanswered text would reach the team's question queue.
+        ctx.reply(ctx._("Please tap one of the buttons above (or type “batal” to cancel)."))
+        return True
     if step in ("what", "when", "where", "where_pick", "who", "evidence"):
         key = "where" if step == "where_pick" else step
         if not text:
