@@ -17,6 +17,7 @@ title: A sample page
 section: basics
 order: 1
 short_title: Sample
+reviewed: 2026-12-02
 sources:
   - id: uu-7-2017
     title: UU No. 7 Tahun 2017 tentang Pemilihan Umum
@@ -66,10 +67,10 @@ def test_good_page_loads_and_falls_back_to_default_locale(tmp_path: Path) -> Non
         ),
         (
             GOOD.replace("    url: https://www.kpu.go.id", "    url: kpu"),
-            "id/pages/sample.md:10: sources.0.url",
+            "id/pages/sample.md:11: sources.0.url",
         ),
         (GOOD.replace("id: sample", "id: other"), "id/pages/sample.md:2: id 'other' must match"),
-        (GOOD.replace("Some **text**.\n", ""), "id/pages/sample.md:12: the page has no text"),
+        (GOOD.replace("Some **text**.\n", ""), "id/pages/sample.md:13: the page has no text"),
         (GOOD.replace("---\nSome", "Some"), "id/pages/sample.md:1: front matter is not closed"),
         ("no front matter", "id/pages/sample.md:1: missing front matter"),
         (GOOD.replace("sources:\n", "sources: []\nx:\n"), "unknown key 'x'"),

@@ -19,9 +19,9 @@ title: A sample quiz
 description: Questions to test the parser with.
 level: beginner
 tags: [voting, tps]
+reviewed: 2026-12-02
 sources:
-  - id: uu-7-2017
-    title: UU No. 7 Tahun 2017 tentang Pemilihan Umum
+  - {id: uu-7-2017, title: UU No. 7 Tahun 2017 tentang Pemilihan Umum}
   - id: kpu
     title: Komisi Pemilihan Umum (KPU RI)
     url: https://www.kpu.go.id

@@ -18,6 +18,9 @@ A broadcast file (``content/broadcasts/<id>.md``) has front matter with ``id``, 
     Sudah cek namamu di DPT? ...
     # en
     Have you checked ...
+
+Each section may state facts from the ledger (``{{fact:ID}}``, filled in that section's language);
+the broadcast then cites the facts' sources too.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.core.content import Cited, ContentError, ContentErrors, Source, parse_document
+from bot.core.facts import FACT_REF, FactLedger, load_facts
 from bot.core.formatting import escape
 from bot.core.i18n import Translator
 from bot.core.replies import Button, Reply
@@ -99,11 +103,20 @@ def format_sources(t: Translator, sources: Iterable[Source]) -> str:
     return "_" + t.gettext("Sources:") + "_ " + "; ".join(parts)
 
 
-def parse_broadcast_file(path: Path, locales: Iterable[str], default_locale: str) -> BroadcastFile:
-    """Parse and check a broadcast file; raise :class:`ContentErrors` with file and line."""
+def parse_broadcast_file(
+    path: Path, locales: Iterable[str], default_locale: str, facts: FactLedger | None = None
+) -> BroadcastFile:
+    """Parse and check a broadcast file; raise :class:`ContentErrors` with file and line.
+
+    ``facts`` defaults to the ledger of the content directory the file is in
+    (``content/broadcasts/x.md`` → ``content/facts.yaml``).
+    """
     locales = set(locales)
-    doc = parse_document(path, default_locale)
     errors: list[ContentError] = []
+    if facts is None:
+        facts, fact_errors = load_facts(path.parent.parent, sorted(locales), default_locale)
+        errors.extend(fact_errors)
+    doc = parse_document(path, default_locale, facts=facts)
     try:
         meta = doc.validate(BroadcastMeta)
     except ContentErrors as exc:
@@ -115,6 +128,12 @@ def parse_broadcast_file(path: Path, locales: Iterable[str], default_locale: str
     starts: dict[str, int] = {}
     current: str | None = None
     lines = path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
+        errors.extend(
+            doc.error(f"unknown fact '{m.group(1)}' (see content/facts.yaml)", number)
+            for m in FACT_REF.finditer(line)
+            if facts.get(m.group(1)) is None
+        )
     for number in range(doc.body_line, len(lines) + 1):
         line = lines[number - 1]
         match = _LOCALE_HEADING.match(line)
@@ -140,7 +159,7 @@ def parse_broadcast_file(path: Path, locales: Iterable[str], default_locale: str
                 doc.error("text before the first '# <locale>' line (e.g. '# id')", number)
             )
             break
-    texts = {locale: "\n".join(body).strip() for locale, body in bodies.items()}
+    texts = {locale: doc.fill("\n".join(body).strip(), locale) for locale, body in bodies.items()}
     for locale, text in texts.items():
         if not text:
             errors.append(doc.error(f"the '{locale}' section is empty", starts[locale]))
@@ -162,9 +181,10 @@ def broadcast_files(
     """Every broadcast file under ``content/broadcasts`` and every error found."""
     files, errors = [], []
     locales = list(locales)
+    facts, _ = load_facts(content_dir, locales, default_locale)  # load_content reports its errors
     for path in sorted((content_dir / BROADCASTS_DIR).glob("*.md")):
         try:
-            files.append(parse_broadcast_file(path, locales, default_locale))
+            files.append(parse_broadcast_file(path, locales, default_locale, facts))
         except ContentErrors as exc:
             errors.extend(exc.errors)
     return files, errors

@@ -10,16 +10,20 @@ A locale that lacks an item falls back to the default locale's item (``id``).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.core.i18n import N_
+
+if TYPE_CHECKING:
+    from bot.core.facts import FactLedger
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -101,14 +105,23 @@ class Cited(Strict):
         return check_sources(v)
 
 
+class Reviewed(Strict):
+    """Front matter of items a person checks against their sources: ``reviewed: YYYY-MM-DD``."""
+
+    #: When someone last checked every statement of the item against its sources.
+    reviewed: dt.date
+
+
 #: Sections that group info pages in the menu; labels are translated at render time.
 SECTIONS: dict[str, str] = {
     "basics": N_("Voting-day basics"),
     "money-politics": N_("Money politics"),
+    "elections": N_("Elections & you"),
+    "rules": N_("Rules & violations"),
 }
 
 
-class PageMeta(Cited):
+class PageMeta(Cited, Reviewed):
     section: str
     order: int = 100
     short_title: str | None = Field(None, max_length=20)
@@ -148,6 +161,26 @@ class Document:
     body_line: int
     #: Line of each key path in the front matter, e.g. ``("sources", 0, "title")``.
     lines: dict[tuple[str | int, ...], int] = field(default_factory=dict)
+    #: The facts ledger the text was filled from (None: ``{{fact:…}}`` stays as written).
+    facts: FactLedger | None = None
+    #: Ids of the facts the file references (in order, once each); they add their sources.
+    facts_used: list[str] = field(default_factory=list)
+    #: File line → ids of the facts referenced on it (e.g. to cite them per quiz question).
+    fact_lines: dict[int, list[str]] = field(default_factory=dict)
+
+    def fill(self, text: str, locale: str | None = None) -> str:
+        """``text`` with its ``{{fact:ID}}`` references replaced (for kinds that split the body
+        themselves, e.g. a broadcast's per-locale sections)."""
+        if self.facts is None:
+            return text
+        return self.facts.fill(text, locale or self.locale)[0]
+
+    def facts_between(self, first: int, last: int) -> list[str]:
+        """Ids of the facts referenced on file lines ``first`` to ``last`` (inclusive)."""
+        out: list[str] = []
+        for number in range(first, last + 1):
+            out.extend(i for i in self.fact_lines.get(number, []) if i not in out)
+        return out
 
     def line_of(self, loc: Iterable[str | int]) -> int:
         """The line of the deepest front-matter key on ``loc`` (else the front matter's)."""
@@ -166,6 +199,17 @@ class Document:
         data = dict(self.meta)
         if extra:
             data.update(extra)
+        if self.facts is not None and self.facts_used and "sources" in model.model_fields:
+            # An item that states a fact cites the fact's sources too.
+            own = data.get("sources")
+            own = list(own) if isinstance(own, list) else []
+            have = {s.get("id") for s in own if isinstance(s, dict)}
+            own.extend(
+                s.model_dump(exclude_none=True)
+                for s in self.facts.sources_of(self.facts_used)
+                if s.id not in have
+            )
+            data["sources"] = own
         try:
             return model.model_validate(data)
         except ValidationError as exc:
@@ -205,8 +249,15 @@ def _node_lines(
             _node_lines(item, key, offset, out)
 
 
-def parse_document(path: Path, locale: str, text: str | None = None) -> Document:
-    """Split and parse a content file; raise :class:`ContentErrors` naming file and line."""
+def parse_document(
+    path: Path, locale: str, text: str | None = None, facts: FactLedger | None = None
+) -> Document:
+    """Split and parse a content file; raise :class:`ContentErrors` naming file and line.
+
+    With ``facts``, every ``{{fact:ID}}`` in the front matter's strings and in the body is
+    replaced by ``locale``'s value (a front-matter mapping keyed by locale codes gets each
+    locale's value), and :meth:`Document.validate` adds the facts' sources.
+    """
     if text is None:
         try:
             text = path.read_text(encoding="utf-8")
@@ -240,7 +291,18 @@ def parse_document(path: Path, locale: str, text: str | None = None) -> Document
         if lines[i].strip():
             first_body = i + 1
             break
-    return Document(path, locale, meta, body, first_body, key_lines)
+    doc = Document(path, locale, meta, body, first_body, key_lines, facts)
+    if facts is not None:
+        from bot.core.facts import FACT_REF
+
+        for number, raw_line in enumerate(lines, 1):
+            ids = [m.group(1) for m in FACT_REF.finditer(raw_line) if facts.get(m.group(1))]
+            if ids:
+                doc.fact_lines[number] = list(dict.fromkeys(ids))
+                doc.facts_used.extend(i for i in ids if i not in doc.facts_used)
+        doc.meta, _ = facts.fill_data(meta, locale)
+        doc.body, _ = facts.fill(body, locale)
+    return doc
 
 
 # --------------------------------------------------------------------------- kinds
@@ -301,6 +363,9 @@ class ContentStore:
     #: Data that is not a Markdown kind (lexicons, place aliases, intents, the search index),
     #: filled by the loaders in :data:`DATA_LOADERS`.
     data: dict[str, Any] = field(default_factory=dict)
+    #: The facts ledger (``content/facts.yaml``); other kinds fill their text with
+    #: ``store.facts.fill(text, locale)``.
+    facts: FactLedger | None = None
 
     def get(self, kind: str, item_id: str, locale: str) -> Any | None:
         by_locale = self.items.get(kind, {})
@@ -328,12 +393,17 @@ def load_content(
     root: Path, locales: Iterable[str], default_locale: str
 ) -> tuple[ContentStore, list[ContentError]]:
     """Load every registered kind for every locale; return the store and all errors found."""
+    from bot.core.facts import check_references, load_facts
+
     _import_kinds()
     store = ContentStore(root, default_locale)
     errors: list[ContentError] = []
     locales = list(locales)
     if not root.is_dir():
         return store, [ContentError(root, 1, "content directory not found")]
+    store.facts, fact_errors = load_facts(root, locales, default_locale)
+    errors.extend(fact_errors)
+    errors.extend(check_references(root, store.facts))
     if not (root / default_locale).is_dir():
         errors.append(
             ContentError(root, 1, f"no content for the default locale '{default_locale}'")
@@ -369,7 +439,7 @@ def _load_kind(
     for path in sorted(base.glob(kind.pattern)):
         claimed.add(path)
         try:
-            item = kind.parse(parse_document(path, locale))
+            item = kind.parse(parse_document(path, locale, facts=store.facts))
         except ContentErrors as exc:
             errors.extend(exc.errors)
             continue

@@ -15,7 +15,8 @@ beforehand. Each one is a file ``content/<locale>/whatsapp/templates/<id>.md``:
     Halo! Ada kabar dari Teman Pemilih: {{1}}
 
 The body is the approved text, kept for review and previews; it must use exactly the declared
-variables (``{{1}}``… for ``parameter_format: positional``, ``{{name}}`` for ``named``). A locale
+variables (``{{1}}``… for ``parameter_format: positional``, ``{{name}}`` for ``named``); a fact
+from the ledger (``{{fact:ID}}``) is filled in when the file loads. A locale
 without its own file falls back to the default locale's template.
 
 This module only parses and builds payloads: it imports nothing from aiohttp.
@@ -36,6 +37,7 @@ from bot.core.content import (
     ContentErrors,
     ContentKind,
     Document,
+    Source,
     Strict,
     check_slug,
     register_kind,
@@ -58,6 +60,8 @@ class TemplateMeta(Strict):
     category: Literal["utility", "marketing", "authentication"] = "utility"
     parameter_format: Literal["positional", "named"] = "positional"
     parameters: list[str] = Field(default_factory=list, max_length=20)
+    #: Where the text's facts come from; a ``{{fact:ID}}`` in the body adds that fact's sources.
+    sources: list[Source] = Field(default_factory=list)
 
     @field_validator("id")
     @classmethod

@@ -1,4 +1,8 @@
-"""Info pages from content, grouped in sections (voting-day basics, money politics)."""
+"""Info pages from content, grouped in sections; each section is one tap from the main menu.
+
+A section lists its pages as buttons, so every page is two taps from the menu. WhatsApp shows at
+most ten rows per list (nine pages plus "Menu"), so keep a section to nine pages.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from bot.core.router import StaleButton, payload, router
 
 menu_item("basics", N_("🗳️ Voting-day basics"), payload("sec", "basics"), order=10)
 menu_item("money-politics", N_("💸 Money politics"), payload("sec", "money-politics"), order=40)
+menu_item("elections", N_("🧭 Elections & you"), payload("sec", "elections"), order=42)
+menu_item("rules", N_("⚖️ Rules & violations"), payload("sec", "rules"), order=44)
 
 
 def format_sources(ctx: Context, sources: list[Source]) -> str:

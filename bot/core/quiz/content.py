@@ -1,7 +1,7 @@
 """Quiz files: ``content/<locale>/quizzes/<id>.md``.
 
-Front matter (``id``, ``title``, ``description``, ``level``, ``tags``, ``sources`` and optionally
-``multiple_correct``) and then one section per question::
+Front matter (``id``, ``title``, ``description``, ``level``, ``tags``, ``sources``, ``reviewed``
+and optionally ``multiple_correct``) and then one section per question::
 
     ## question-id
 
@@ -14,10 +14,11 @@ Front matter (``id``, ``title``, ``description``, ``level``, ``tags``, ``sources
 
     Source: source-id, other-source-id
 
-The body is read line by line so every error names the line of the offending question, option or
-source line. ``cross_check`` makes sure every locale of a quiz has the same questions with the same
-number of options and the right ones at the same positions, so an attempt survives a change of
-language half-way.
+A question may state a fact from the ledger as ``{{fact:ID}}``; it then cites that fact's
+sources too. The body is read line by line so every error names the line of the offending
+question, option or source line. ``cross_check`` makes sure every locale of a quiz has the same
+questions with the same number of options and the right ones at the same positions, so an
+attempt survives a change of language half-way.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from bot.core.content import (
     ContentKind,
     ContentStore,
     Document,
+    Reviewed,
     Source,
     check_slug,
     register_kind,
@@ -54,7 +56,7 @@ _BULLET_RE = re.compile(r"^[-*+]\s+")
 _SOURCE_RE = re.compile(r"^(?:sources?|sumber)\s*:\s*(.*)$", re.IGNORECASE)
 
 
-class QuizMeta(Cited):
+class QuizMeta(Cited, Reviewed):
     description: str = Field(min_length=10, max_length=200)
     level: Literal["beginner", "intermediate", "advanced"]
     tags: list[str] = Field(default_factory=list, max_length=10)
@@ -218,7 +220,7 @@ def _join_explanation(lines: list[str]) -> str:
 
 
 def _check_question(
-    doc: Document, meta: QuizMeta, draft: _Draft, errors: list[ContentError]
+    doc: Document, meta: QuizMeta, draft: _Draft, errors: list[ContentError], last_line: int
 ) -> Question | None:
     before = len(errors)
     where = f"question '{draft.id}'"
@@ -299,12 +301,16 @@ def _check_question(
             )
     if len(errors) > before:
         return None
+    # A question stating a fact from the ledger cites the fact's sources too.
+    fact_sources = (
+        doc.facts.sources_of(doc.facts_between(draft.line, last_line)) if doc.facts else []
+    )
     return Question(
         draft.id,
         text,
         tuple(draft.options),
         explanation,
-        tuple(dict.fromkeys(draft.sources)),
+        tuple(dict.fromkeys([*draft.sources, *(s.id for s in fact_sources)])),
         draft.line,
     )
 
@@ -338,8 +344,9 @@ def parse_quiz(doc: Document) -> Quiz:
         first_line.setdefault(draft.id, draft.line)
     questions: list[Question] = []
     if meta is not None:
-        for draft in drafts:
-            question = _check_question(doc, meta, draft, errors)
+        ends = [d.line - 1 for d in drafts[1:]] + [doc.body_line + len(doc.body.splitlines())]
+        for draft, last_line in zip(drafts, ends, strict=False):
+            question = _check_question(doc, meta, draft, errors, last_line)
             if question is not None:
                 questions.append(question)
     if errors or meta is None:

@@ -15,9 +15,9 @@ from bot.core.understanding.model import Match, Understanding
 if TYPE_CHECKING:
     from bot.core.understanding.content import Knowledge
 
-HIGH = 0.62
-MARGIN = 0.08
-MEDIUM = 0.40
+HIGH = 0.65
+MARGIN = 0.16
+MEDIUM = 0.45
 #: At most this many "Maksudmu yang mana?" buttons.
 MAX_CHOICES = 3
 

@@ -25,12 +25,26 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.core.content import ContentStore
+from bot.core.understanding.chargrams import CharGrams
 from bot.core.understanding.confidence import decide
 from bot.core.understanding.content import Knowledge, knowledge
 from bot.core.understanding.model import Kind, Match, Understanding
 
 #: Documents bm25s hands to the second scoring step.
 TOP_DOCS = 40
+#: How a document's score is made (all shares from 0 to 1; tuned on the dev half).
+W_COV_Q, W_COV_D, W_RATIO = 0.45, 0.35, 0.20
+#: A target's score: its best document, and how much of the message all its phrasings cover.
+W_DOC, W_BAG = 0.5, 0.5
+#: Plus character 3-gram similarity to the target's phrasings (see :mod:`.chargrams`).
+W_CHAR = 0.2
+TITLE_WEIGHT = 0.9
+BODY_WEIGHT = 0.55
+#: Pages answer broadly; an FAQ entry that fits beats them.
+PAGE_WEIGHT = 0.85
+UNKNOWN_SHARE = 0.8
+#: How much a word counts when found by stripping an affix, or by edit distance.
+AFFIX_TRUST, FUZZY_TRUST = 0.9, 0.6
 #: Longer messages are cut here (nobody asks a question in more; keeps latency flat).
 MAX_CHARS = 400
 _PREFIXES = (
@@ -78,14 +92,33 @@ class Index:
         #: normalised phrase → (kind, target): a message typed exactly as a phrasing
         self.exact: dict[str, tuple[Kind, str]] = {}
         self._collect()
-        df: dict[str, int] = {}
+        # Rarity is counted per target, not per document: a word every phrasing of one FAQ
+        # entry repeats is still that entry's telling word.
+        bags: dict[tuple[Kind, str], set[str]] = {}
+        words: dict[tuple[Kind, str], set[str]] = {}
         for doc in self.docs:
-            for tok in set(doc.tokens):
+            key = (doc.kind, doc.target)
+            words.setdefault(key, set()).update(doc.tokens)
+            if doc.role != "body":
+                bags.setdefault(key, set()).update(doc.tokens)
+        df: dict[str, int] = {}
+        for target_words in words.values():
+            for tok in target_words:
                 df[tok] = df.get(tok, 0) + 1
-        n = max(1, len(self.docs))
+        n = max(1, len(words))
         self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
-        self.default_idf = float(np.median(list(self.idf.values()))) if self.idf else 1.0
+        #: A word the index does not know says the message may be about something else.
+        self.unknown_idf = UNKNOWN_SHARE * max(self.idf.values(), default=1.0)
+        self.bags = bags
+        phrasings: dict[tuple[Kind, str], list[list[str]]] = {}
+        for doc in self.docs:
+            if doc.role != "body":
+                phrasings.setdefault((doc.kind, doc.target), []).append(list(doc.tokens))
+        self.chars = CharGrams(phrasings)
         self.vocab = sorted(self.idf)
+        self._by_letter: dict[str, list[str]] = {}
+        for word in self.vocab:
+            self._by_letter.setdefault(word[0], []).append(word)
         self.bm25 = bm25s.BM25()
         self.bm25.index([list(d.tokens) or [""] for d in self.docs], show_progress=False)
         self._doc_weight = [sum(self.idf.get(t, 0.0) for t in set(d.tokens)) for d in self.docs]
@@ -116,19 +149,23 @@ class Index:
         self, kind: Kind, target: str, role: str, text: str, locale: str, *, exact: bool = False
     ) -> None:
         norm = self.k.normalise(text, locale)
-        tokens = tuple(t for t in norm.split() if t not in self.stopwords)
+        tokens = tuple(self._tokens(norm))
         if not tokens:
             return
         if exact:
             self.exact.setdefault(norm, (kind, target))
         self.docs.append(Doc(kind, target, role, tokens, " ".join(tokens)))
 
+    def _tokens(self, norm: str) -> list[str]:
+        """Search tokens: no stopwords, no single letters (``p``, ``x``)."""
+        return [t for t in norm.split() if len(t) > 1 and t not in self.stopwords]
+
     # -------------------------------------------------------------------- matching
 
-    def _mend(self, token: str) -> str | None:
-        """A known token for an unknown one, or None."""
+    def _mend(self, token: str) -> tuple[str, float] | None:
+        """A known token for an unknown one and how sure that is (0–1), or None."""
         if token in self.idf:
-            return token
+            return token, 1.0
         if token.isdigit():
             return None
         for pre in ("", *_PREFIXES):
@@ -140,12 +177,19 @@ class Index:
                     continue
                 stem = core[: len(core) - len(suf)] if suf else core
                 if len(stem) >= 3 and stem in self.idf:
-                    return stem
-        if not 4 <= len(token) <= 24:
+                    return stem, AFFIX_TRUST
+        if not 6 <= len(token) <= 24:
             return None
-        cutoff = 80.0 if len(token) >= 6 else 75.0
-        found = process.extractOne(token, self.vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
-        return str(found[0]) if found else None
+        # Typos rarely hit the first letter; short words need a closer match.
+        cutoff = 80.0 if len(token) >= 9 else 85.0
+        first = token[0]
+        found = process.extractOne(
+            token,
+            self._by_letter.get(first, []),
+            scorer=fuzz.ratio,
+            score_cutoff=cutoff,
+        )
+        return (str(found[0]), FUZZY_TRUST) if found else None
 
     def understand(self, text: str, locale: str) -> Understanding:
         norm = self.k.normalise(text[:MAX_CHARS], locale)
@@ -155,29 +199,43 @@ class Index:
         if hit is not None:
             best = Match(hit[0], hit[1], 1.0)
             return Understanding("high", best, [best], norm)
-        raw = [t for t in norm.split() if t not in self.stopwords]
+        raw = self._tokens(norm)
         if not raw:
             return Understanding("low", None, [], norm)
         mended = [self.mend(t) for t in raw]
-        known = [t for t in mended if t is not None]
-        q_weights = {t: self.idf[t] for t in known}
-        unknown_weight = self.default_idf * sum(1 for t in mended if t is None)
-        q_total = sum(q_weights.values()) + unknown_weight
+        known = [t for t, _ in (m for m in mended if m is not None)]
+        # A mended word counts for less than one typed as the index knows it.
+        q_weights: dict[str, float] = {}
+        for m in mended:
+            if m is not None:
+                q_weights[m[0]] = max(q_weights.get(m[0], 0.0), self.idf[m[0]] * m[1])
+        unknown_weight = self.unknown_idf * sum(1 for t in mended if t is None)
+        q_total = sum(self.idf[t] for t in q_weights) + unknown_weight
         if not known or q_total <= 0:
             return Understanding("low", None, [], norm)
         scores = self.bm25.get_scores(known)
         top = np.argsort(-scores)[:TOP_DOCS]
         qtext = " ".join(known)
-        best_by_target: dict[tuple[Kind, str], float] = {}
+        best: dict[tuple[Kind, str], float] = {}
         for i in top:
             if scores[i] <= 0:
                 break
             doc = self.docs[int(i)]
-            score = self._score(doc, q_weights, q_total, qtext, int(i))
             key = (doc.kind, doc.target)
-            if score > best_by_target.get(key, 0.0):
-                best_by_target[key] = score
-        ranked = sorted(best_by_target.items(), key=lambda kv: -kv[1])
+            score = self._score(doc, q_weights, q_total, qtext, int(i))
+            if score > best.get(key, 0.0):
+                best[key] = score
+        final: dict[tuple[Kind, str], float] = {}
+        char_sims = self.chars.similarity(raw) if W_CHAR else {}
+        for key, doc_score in best.items():
+            bag = self.bags.get(key)
+            if bag is None:  # a page known only by its body
+                final[key] = PAGE_WEIGHT * doc_score
+                continue
+            cov_bag = sum(w for t, w in q_weights.items() if t in bag) / q_total
+            score = W_DOC * doc_score + W_BAG * cov_bag + W_CHAR * char_sims.get(key, 0.0)
+            final[key] = score * (PAGE_WEIGHT if key[0] == "page" else 1.0)
+        ranked = sorted(final.items(), key=lambda kv: -kv[1])
         candidates = [Match(kind, target, round(s, 4)) for (kind, target), s in ranked[:5]]
         return decide(candidates, norm, self.k, locale)
 
@@ -187,11 +245,11 @@ class Index:
         shared = sum(w for t, w in q_weights.items() if t in doc.tokens)
         cov_q = shared / q_total
         if doc.role == "body":
-            return 0.55 * cov_q
+            return BODY_WEIGHT * cov_q
         cov_d = shared / self._doc_weight[i] if self._doc_weight[i] else 0.0
         ratio = fuzz.token_sort_ratio(qtext, doc.text) / 100.0
-        score = 0.45 * cov_q + 0.35 * cov_d + 0.20 * ratio
-        return score if doc.role == "phrase" else 0.9 * score
+        score = W_COV_Q * cov_q + W_COV_D * cov_d + W_RATIO * ratio
+        return score if doc.role == "phrase" else TITLE_WEIGHT * score
 
 
 def index_for(store: ContentStore) -> Index:

@@ -33,13 +33,17 @@ class Places:
     by_level: dict[str, dict[str, str]] = field(default_factory=dict)
     _pattern: re.Pattern[str] | None = None
     _any: dict[str, str] = field(default_factory=dict)
+    _text: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for level in LEVELS:  # the most specific level wins inside a sentence
             for alias, name in self.by_level.get(level, {}).items():
                 self._any.setdefault(alias, name)
-        if self._any:
-            alternatives = sorted(self._any, key=len, reverse=True)
+        # A name is matched as itself, so "jakarta selatan" is not read as "jakarta" + "selatan".
+        names = {n for level in LEVELS for n in self.by_level.get(level, {}).values()}
+        self._text = {**{n: n for n in names}, **self._any}
+        if self._text:
+            alternatives = sorted(self._text, key=len, reverse=True)
             self._pattern = re.compile(
                 r"\b(?:" + "|".join(re.escape(a) for a in alternatives) + r")\b"
             )
@@ -55,7 +59,7 @@ class Places:
         """Replace every alias in already-folded text (see :func:`surface`) by its name."""
         if self._pattern is None:
             return folded
-        return self._pattern.sub(lambda m: self._any[m.group(0)], folded)
+        return self._pattern.sub(lambda m: self._text[m.group(0)], folded)
 
     def search_text(self, query: str) -> str:
         """A typed place query with its aliases spelled out (``jaksel`` → ``jakarta selatan``)."""
