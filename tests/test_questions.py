@@ -163,6 +163,7 @@ async def test_thumbs_down_queues_the_question_it_rated(
     await d.say("tps kena banjir gimana nyoblosnya, kabari 0812 3456 7890")
     assert "pemilu lanjutan" in d.text and "👎" in d.buttons
     await d.press("👎")
+    assert BELL in d.buttons
     questions, watchers = await rows(new_faq_runtime)
     assert [(q.reason, q.answer_id, q.text) for q in questions] == [
         ("thumbs_down", "tps-kebanjiran", "tps kena banjir gimana nyoblosnya, kabari [phone]")
@@ -234,7 +235,7 @@ async def test_housekeeping_forgets_questions_after_90_days_and_links_after_30(
 
 
 async def queue_some(runtime: Runtime) -> None:
-    for n, text in enumerate([ASKED, ASKED + "!!", "apa itu sirekap dan kapan dipakai"]):
+    for n, text in enumerate([ASKED, ASKED + "!!", "kenapa logo kpu warnanya merah putih"]):
         d = Dialog(runtime.core, user=f"q{n}")
         await d.say("/start")
         await d.say("indo")
