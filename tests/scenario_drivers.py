@@ -93,6 +93,10 @@ class TelegramDriver:
         update = self.api.message_update(None, self.user_id, location=location)
         await self._post(update, f"!location {latitude} {longitude}")
 
+    async def send_voice_note(self) -> None:
+        voice = {"file_id": "voice-1", "file_unique_id": "voice-u1", "duration": 3}
+        await self._post(self.api.message_update(None, self.user_id, voice=voice), "!voice")
+
     @property
     def text(self) -> str:
         return "\n\n".join(html.unescape(re.sub(r"<[^>]+>", "", c.text)) for c in self.screen)
@@ -152,6 +156,10 @@ class WhatsAppDriver:
     async def share_location(self, latitude: float, longitude: float) -> None:
         body = {"latitude": latitude, "longitude": longitude}
         await self._deliver("location", body, f"!location {latitude} {longitude}")
+
+    async def send_voice_note(self) -> None:
+        body = {"id": "voice-1", "mime_type": "audio/ogg; codecs=opus", "voice": True}
+        await self._deliver("audio", body, "!voice")
 
     @property
     def kinds(self) -> list[str]:

@@ -30,6 +30,8 @@ class Driver(Protocol):
 
     async def share_location(self, latitude: float, longitude: float) -> None: ...
 
+    async def send_voice_note(self) -> None: ...
+
     @property
     def text(self) -> str:
         """The plain text of every message of the current screen, without formatting."""
@@ -301,3 +303,56 @@ async def typed_small_talk_neutrality_and_which_one(d: Driver) -> None:
     assert "Sources:" in d.text
     await d.say("zxcv qwerty uiop")
     assert "can't answer that yet" in d.text
+
+
+# --------------------------------------------------------------------------- typed, not tapped
+
+
+@scenario()
+async def typed_answers_instead_of_taps(d: Driver) -> None:
+    """Language, yes/no, labels without emoji, a quiz letter; a question mid-quiz; cancel."""
+    await d.say("/start")
+    await d.say("english")
+    assert "I'll talk to you in English" in d.text
+    await d.say("nope")
+    assert "What would you like to do?" in d.text
+    await d.say("quiz")  # the "📝 Quiz" button, typed
+    assert "Quizzes" in d.text
+    await d.say("/kuis voting-basics")
+    await d.say("b")
+    assert "Question 2 of 10" in d.text
+    await d.say("what time does the polling station open")
+    assert "Back to where we were" in d.text and "Question 2 of 10" in d.text
+    assert answer_letters(d) == ["A. ", "B. ", "C. "], d.options
+    await d.say("cancel")
+    assert "paused the quiz" in d.text and "What would you like to do?" in d.text
+
+
+@scenario()
+async def cancel_and_stop_inside_a_report(d: Driver) -> None:
+    await d.say("/start")
+    await d.say("english")
+    await d.say("yes")  # reminders on
+    await d.say("/lapor")
+    await d.say("money or goods given")  # "💵 Money or goods given"
+    assert "1/5" in d.text
+    await d.say("batal")
+    assert "Cancelled. I didn't keep anything you wrote." in d.text
+    assert "What would you like to do?" in d.text
+    await d.say("/lapor")
+    await d.say("stop")
+    assert "stop sending you reminders" in d.text  # asked, never silently
+    await d.say("no")
+    assert "your reminders stay on" in d.text
+
+
+@scenario()
+async def voice_note_mid_flow(d: Driver) -> None:
+    await english_menu(d)
+    await d.send_voice_note()
+    assert "Just type your question" in d.text and "Here's what I can help with" in d.text
+    await d.say("/lapor")
+    await d.send_voice_note()
+    assert "voice notes" in d.text and "Back to where we were" in d.text
+    assert "What kind of money politics was it?" in d.text
+    assert any("Cancel" in o for o in d.options)

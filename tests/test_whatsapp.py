@@ -265,7 +265,7 @@ async def test_location_and_unsupported_messages(
             message["contacts"] = [{"name": {"formatted_name": "X"}}]
         await wa.deliver(message)
         assert events[-1].kind == core_kind  # type: ignore[union-attr]
-        assert "belum bisa membaca pesan seperti itu" in wa.text
+        assert "Tulis aja pertanyaanmu" in wa.text
     await wa.deliver(wa.message("image", {"id": "555001", "mime_type": "image/png"}))
     assert events[-1].kind == "photo"  # type: ignore[union-attr]
     assert events[-1].data == PHOTO  # type: ignore[union-attr]

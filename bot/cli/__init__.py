@@ -51,6 +51,7 @@ def _register() -> None:
         content,
         db,
         i18n,
+        questions,
         referral,
         regions,
         report,
@@ -72,6 +73,7 @@ def _register() -> None:
         role,
         broadcast,
         report,
+        questions,
         user,
     )
     for module in modules:

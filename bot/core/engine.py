@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 import weakref
 from collections.abc import Awaitable, Callable
@@ -28,17 +27,16 @@ from bot.core.events import (
 )
 from bot.core.flood import FloodControl, Verdict
 from bot.core.i18n import Translator, available_locales, negotiate
+from bot.core.privacy import NIK_RE as NIK_RE  # re-exported: adapters import it from here
 from bot.core.replies import Button, Reply
 from bot.core.router import Router, StaleButton, normalise_keyword
+from bot.core.typed import off_script, remember_prompt, show_step_again, take_typed
 from bot.core.understanding import use_store
 from bot.db import repo
 from bot.db.engine import Database
 from bot.db.models import utcnow
 
 log = logging.getLogger(__name__)
-
-#: 16 digits in a row (spaces, dots or dashes between groups allowed): looks like a NIK.
-NIK_RE = re.compile(r"(?<!\d)(?:\d[\s.\-]?){15}\d(?!\d)")
 
 #: Hooks run after every handled event inside its transaction (e.g. metrics); kept tiny.
 AfterHook = Callable[[Context], Awaitable[None]]
@@ -224,6 +222,7 @@ class Core:
             await ctx.log("user", "created", language_code=event.language_code)
         await ctx.log("message", event_kind(event), **self._describe(event))
         await self.dispatch(ctx)
+        remember_prompt(ctx)
         for hook in self.after_hooks:
             await hook(ctx)
         return ctx
@@ -289,6 +288,9 @@ class Core:
             )
             return None
 
+        if isinstance(event, TextEvent) and await take_typed(ctx, event):
+            return None
+
         state_handler = r.states.get(ctx.flow) if ctx.flow else None
         if state_handler is not None and await state_handler(ctx, event):
             return None
@@ -304,6 +306,7 @@ class Core:
                     return await handler_re(ctx, match)
             if r.free_text_handler is not None and event.text.strip():
                 await r.free_text_handler(ctx, event.text)
+                await show_step_again(ctx, "free_text")
                 return None
         if (
             isinstance(event, LocationEvent)
@@ -324,6 +327,8 @@ class Core:
     async def _fallback(self, ctx: Context, reason: str) -> None:
         """The helpful answer to anything not understood; ``reason`` tunes its first line."""
         ctx.fallback_reason = reason
+        if await off_script(ctx, reason):
+            return
         if self.router.fallback_handler is None:
             ctx.reply(ctx._("Sorry, I didn't understand that."))
             return

@@ -15,6 +15,7 @@ the display name, saved region, language and every other column), and logs ``pri
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 
@@ -23,6 +24,41 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import repo
 from bot.db.models import ConversationState, EngagementEvent, User
+
+#: 16 digits in a row (spaces, dots or dashes between groups allowed): looks like a NIK.
+NIK_RE = re.compile(r"(?<!\d)(?:\d[\s.\-]?){15}\d(?!\d)")
+
+#: An e-mail address.
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+#: A link: a scheme, "www.", or a domain name with a path or a well-known ending.
+LINK_RE = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|id|net|org|io|co|me|ly|gov|go\.id|ac\.id|info|xyz|link)"
+    r"\b(?:/\S*)?",
+    re.IGNORECASE,
+)
+#: A phone number: 8 or more digits, maybe "+", spaces, dots, dashes or brackets between them.
+PHONE_RE = re.compile(r"(?<![\w+])\+?\(?\d(?:[\s.\-()]{0,2}\d){7,}(?!\w)")
+#: A date such as 14-02-2024 or 14/2/2024, which is not a phone number.
+_DATE_RE = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
+#: A user handle (@name), which names a person as surely as a number.
+HANDLE_RE = re.compile(r"(?<![\w.])@\w{3,}")
+
+
+def scrub(text: str) -> str:
+    """``text`` with NIKs, e-mail addresses, links, phone numbers and @handles replaced by
+    placeholders (``[NIK]``, ``[email]``, ``[link]``, ``[phone]``, ``[handle]``).
+
+    The one scrubber for anything typed that is kept (e.g. the unanswered-questions queue).
+    NIKs go first (16 digits would also pass for a phone number), e-mails before links.
+    """
+    text = NIK_RE.sub("[NIK]", text)
+    text = EMAIL_RE.sub("[email]", text)
+    text = LINK_RE.sub("[link]", text)
+    text = PHONE_RE.sub(lambda m: m[0] if _DATE_RE.fullmatch(m[0]) else "[phone]", text)
+    text = HANDLE_RE.sub("[handle]", text)
+    return " ".join(text.split())
+
 
 #: Where an anonymised row keeps its random actor token (see the reports' distinct counts).
 ANON_KEY = "_anon"

@@ -29,6 +29,9 @@ SimpleHandler = Callable[["Context"], Awaitable[None]]
 #: Gets typed text nothing else took; replies itself (True when it could answer).
 FreeTextHandler = Callable[["Context", str], Awaitable[bool]]
 PatternHandler = Callable[["Context", "re.Match[str]"], Awaitable[None]]
+#: Runs when a typed cancel or stop word ends a flow (before its state is cleared); may return a
+#: short note that replaces the generic "Okay, cancelled." (see bot.core.typed).
+ExitHandler = Callable[["Context"], Awaitable[str | None]]
 
 
 class StaleButton(Exception):
@@ -58,6 +61,8 @@ class Router:
     free_text_handler: FreeTextHandler | None = None
     #: flow → the steps at which it takes media (a photo's bytes), see :meth:`takes_media`.
     media_steps: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: flow → what to do when a typed cancel/stop word ends it, see :meth:`on_exit`.
+    exits: dict[str, ExitHandler] = field(default_factory=dict)
 
     def command(
         self, name: str, *, description: str = "", aliases: tuple[str, ...] = (), order: int = 100
@@ -94,6 +99,15 @@ class Router:
             self.states[flow] = fn
             if media_steps:
                 self.media_steps[flow] = frozenset(media_steps)
+            return fn
+
+        return deco
+
+    def on_exit(self, flow: str) -> Callable[[ExitHandler], ExitHandler]:
+        """Clean up when a typed cancel or stop word ends ``flow``; may return the note to show."""
+
+        def deco(fn: ExitHandler) -> ExitHandler:
+            self.exits[flow] = fn
             return fn
 
         return deco

@@ -3,6 +3,8 @@
 ``processed_messages`` only has to remember an inbound id for as long as a platform may deliver it
 again (Telegram keeps undelivered updates for 24 hours; Meta retries a webhook for up to 7 days).
 Keeping ids longer would only keep data (a WhatsApp message id can encode the sender's number).
+The unanswered-questions queue keeps a question 90 days, and a request to be told 30 days
+(:func:`bot.core.questions.prune`).
 """
 
 from __future__ import annotations
@@ -45,11 +47,21 @@ class Housekeeping(PeriodicService):
         self.runtime = runtime
 
     async def run_once(self) -> int:
+        from bot.core.questions import prune as prune_questions
+
         async with self.runtime.db.transaction() as session:
             deleted = await prune_processed(session)
+            questions, watchers = await prune_questions(session)
         if deleted:
             log.info("housekeeping: forgot %d old inbound message ids", deleted)
-        return deleted
+        if questions or watchers:
+            log.info(
+                "housekeeping: deleted %d queued questions (90 days) and %d requests to be told "
+                "(30 days)",
+                questions,
+                watchers,
+            )
+        return deleted + questions + watchers
 
 
 def create(runtime: Runtime, channels: Sequence[object]) -> Housekeeping:

@@ -141,6 +141,9 @@ class ConversationState(Base):
     step: Mapped[str | None] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The last question the bot asked with buttons (its text and buttons), so a typed answer
+    #: can press a button and a step can be shown again (see :mod:`bot.core.typed`).
+    prompt: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class EngagementEvent(Base):

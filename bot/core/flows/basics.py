@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from bot.core.context import Context
+from bot.core.events import UnsupportedEvent
 from bot.core.formatting import escape
 from bot.core.i18n import N_
 from bot.core.menu import menu_buttons, menu_item
 from bot.core.replies import Button
 from bot.core.router import StaleButton, payload, router
+from bot.core.typed import media_text
 from bot.db import repo
 
 menu_item("language", N_("🌐 Language"), "lang", order=900)
@@ -183,6 +185,36 @@ async def unsubscribe(ctx: Context, *, via: str) -> None:
     )
 
 
+def ask_stop_reminders(ctx: Context, note: str | None = None) -> None:
+    """After "stop" ended a flow: ask before stopping reminders (never silently)."""
+    text = ctx._("Okay, stopped.") if note is None else note
+    ctx.reply(
+        text + "\n\n" + ctx._("Do you also want me to stop sending you reminders?"),
+        [
+            [
+                Button(ctx._("🔕 Yes, stop reminders"), payload=payload("unsub", "yes")),
+                Button(ctx._("No, keep them"), payload=payload("unsub", "no")),
+            ]
+        ],
+    )
+
+
+@router.button("unsub")
+async def stop_reminders_button(ctx: Context, args: list[str]) -> None:
+    if args not in (["yes"], ["no"]):
+        raise StaleButton
+    if args == ["yes"]:
+        await unsubscribe(ctx, via="asked_after_stop")
+        return
+    await ctx.log("settings", "broadcast_opt_in_kept", via="asked_after_stop")
+    show_menu(
+        ctx,
+        ctx._("Okay, your reminders stay on.")
+        + "\n\n"
+        + ctx._("What would you like to do? Pick one:"),
+    )
+
+
 @router.command("langganan", description=N_("get reminders"), aliases=("subscribe",), order=86)
 async def subscribe_command(ctx: Context, args: tuple[str, ...]) -> None:
     await subscribe(ctx, via="command")
@@ -268,10 +300,8 @@ async def fallback(ctx: Context) -> None:
         text = ctx._("That button is from an earlier conversation and no longer works.")
     elif reason == "unknown_command":
         text = ctx._("I don't know that command.")
-    elif reason == "unsupported":
-        text = ctx._(
-            "Sorry, I can't listen to voice notes or read stickers yet. Just type your question!"
-        )
+    elif reason == "unsupported" and isinstance(ctx.event, UnsupportedEvent):
+        text = media_text(ctx, ctx.event.kind)
     elif reason == "location":
         text = ctx._("Thanks for the location, but I don't need it right now.")
     elif reason == "empty":

@@ -32,6 +32,11 @@ async def forget_command(ctx: Context, args: tuple[str, ...]) -> None:
     )
 
 
+@router.on_exit(FLOW)
+async def forget_left(ctx: Context) -> str:
+    return ctx._("Okay, nothing was deleted.")
+
+
 @router.button("forget")
 async def forget_button(ctx: Context, args: list[str]) -> None:
     if args not in (["yes"], ["no"]) or ctx.flow != FLOW:

@@ -12,6 +12,7 @@ into the same payload and hand the core a ``ButtonEvent``.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -307,9 +308,9 @@ async def quiz_text(ctx: Context, event: Any) -> bool:
     if not isinstance(event, TextEvent):
         return False
     if ctx.step == "question":
-        letter = event.text.strip().upper().rstrip(".)")
+        letter = typed_letter(event.text)
         attempt_id = ctx.data.get("attempt")
-        if len(letter) != 1 or letter not in LETTERS or not isinstance(attempt_id, int):
+        if letter is None or not isinstance(attempt_id, int):
             return False
         attempt = await repo_quiz.get_attempt(ctx.session, attempt_id, ctx.user.id)
         if attempt is None or attempt.status != repo_quiz.ACTIVE:
@@ -326,6 +327,28 @@ async def quiz_text(ctx: Context, event: Any) -> bool:
         await issue_certificate(ctx, event.text)
         return True
     return False
+
+
+#: "b", "B.", "(b)", "jawabannya b", "answer B": an option by its letter.
+TYPED_LETTER = re.compile(
+    r"^\W*(?:(?:jawab(?:an)?(?:nya)?|answer|pilih|opsi|option)\s*:?\s*)?\(?([a-j])\W*$",
+    re.IGNORECASE,
+)
+
+
+def typed_letter(text: str) -> str | None:
+    match = TYPED_LETTER.match(text.strip())
+    return match.group(1).upper() if match else None
+
+
+@router.on_exit(FLOW)
+async def quiz_left(ctx: Context) -> str | None:
+    if ctx.step != "question":
+        return None
+    return ctx._(
+        "Okay, I've paused the quiz. Your answers so far are saved: /kuis carries on where you "
+        "stopped."
+    )
 
 
 async def answer(ctx: Context, attempt_id: int, index: int, option: int) -> None:

@@ -19,7 +19,7 @@ from bot.core.context import Context
 from bot.core.events import TextEvent, UnsupportedEvent, UserRef
 from bot.core.formatting import escape
 from bot.core.i18n import N_
-from bot.core.menu import menu_item
+from bot.core.menu import menu_buttons, menu_item
 from bot.core.photos import BadPhoto, strip_metadata
 from bot.core.picker import get_kabupaten, kabupaten_buttons
 from bot.core.replies import Button, Image, Reply
@@ -36,7 +36,6 @@ CATEGORIES: dict[str, str] = {
 }
 #: Longest answer per step (characters).
 LIMITS = {"what": 1000, "when": 200, "where": 200, "who": 500, "evidence": 500}
-CANCEL_WORDS = {"batal", "batalkan", "cancel"}
 
 menu_item("report", N_("🚨 Report money politics"), ROUTE, order=35)
 
@@ -158,14 +157,13 @@ async def report_state(ctx: Context, event: Any) -> bool:
         return False
     text = event.text.strip()
     word = normalise_keyword(text)
-    if word in CANCEL_WORDS:
-        await cancel(ctx)
-        return True
     if word in ctx.core.router.keywords:
         # "menu", "stop", "help", ...: leave the report (wiping it) and let the keyword run.
         await cancel(ctx, quiet=True)
         return False
     if step in ("category", "consent"):
+        # Not handed to the understanding layer: what someone types here may be part of their
+        # report, and unanswered text would reach the team's question queue.
         ctx.reply(ctx._("Please tap one of the buttons above (or type “batal” to cancel)."))
         return True
     if step in ("what", "when", "where", "where_pick", "who", "evidence"):
@@ -396,12 +394,21 @@ async def notify_admins(
     ctx.notify(UserRef.parse(target), replies)
 
 
+@router.on_exit(FLOW)
+async def report_left(ctx: Context) -> str:
+    """A typed "batal"/"stop" ends the report like the Cancel button (the menu follows)."""
+    await ctx.log("report", "report_cancelled", step=ctx.step)
+    return ctx._("Cancelled. I didn't keep anything you wrote.")
+
+
 async def cancel(ctx: Context, *, quiet: bool = False) -> None:
     step = ctx.step
     ctx.clear_state()
     await ctx.log("report", "report_cancelled", step=step)
     if not quiet:
         ctx.reply(
-            ctx._("Cancelled. I didn't keep anything you wrote."),
-            [[Button(ctx._("🏠 Menu"), payload="menu")]],
+            ctx._("Cancelled. I didn't keep anything you wrote.")
+            + "\n\n"
+            + ctx._("What would you like to do? Pick one:"),
+            menu_buttons(ctx._),
         )
