@@ -7,6 +7,7 @@ code, so the channel's error handling is tested against real HTTP.
 from __future__ import annotations
 
 import itertools
+import time
 import json
 from collections import deque
 from collections.abc import AsyncIterator
@@ -172,7 +173,7 @@ class Harness:
         return {
             "from": self.wa_id,
             "id": msg_id or f"wamid.in{next(self._ids)}",
-            "timestamp": "1750000000",
+            "timestamp": str(int(time.time())),
             "type": kind,
             kind: body,
         }

@@ -42,7 +42,7 @@ async def get_or_create_user(
     stmt = insert_ignore(session, User, ["channel", "external_id"]).values(
         channel=ref.channel,
         external_id=ref.external_id,
-        language_code=language_code,
+        language_code=language_code[:16] if language_code else None,
         created_at=now,
         last_seen_at=now,
         opted_in=False,
