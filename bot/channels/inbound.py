@@ -32,11 +32,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channels.base import Unreachable
+from bot.channels.base import RetryLater, TransientError, Unreachable
 from bot.core.engine import Outcome
 from bot.core.events import InboundEvent, UserRef
 from bot.core.replies import Reply
 from bot.db import inbound_repo, repo
+from bot.db.engine import unavailable
 from bot.runtime import Runtime
 from bot.web.app import MAX_BODY_BYTES
 
@@ -188,9 +189,19 @@ class InboundPipeline:
     ) -> bool:
         try:
             return await self._run(key, user, make_event, route)
-        except Exception:
-            log.exception("%s: unexpected error in the inbound pipeline", self.channel)
+        except (TransientError, RetryLater) as exc:
+            log.warning(
+                "%s: replies not delivered (%s); asking for redelivery", self.channel, exc.reason
+            )
             return False
+        except Exception as exc:
+            if unavailable(exc):
+                log.warning("%s: database unavailable (%s)", self.channel, type(exc).__name__)
+                return False
+            # A bug, not a passing fault: delivering the message again would fail again (and
+            # polling would stall behind it), so it is acknowledged and logged, without content.
+            log.error("%s: a message failed: %s", self.channel, type(exc).__name__, exc_info=exc)
+            return True
         finally:
             slots.release()
             lock.release()
