@@ -7,8 +7,8 @@ code, so the channel's error handling is tested against real HTTP.
 from __future__ import annotations
 
 import itertools
-import time
 import json
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
