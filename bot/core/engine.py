@@ -154,9 +154,8 @@ class Core:
         """
         route = route or {}
         channel = event.user.channel
-        verdict = Verdict.OK if self.flood is None else self.flood.check(event.user)
-        if verdict is Verdict.DROP:
-            return Handled(Outcome.HANDLED, [], route)
+        replies: list[Reply] = []
+        notes: list[tuple[UserRef, list[Reply]]] = []
         event = await self._prepare(event)
         lock = self._locks.get(event.user)
         if lock is None:
@@ -168,11 +167,13 @@ class Core:
                     now = utcnow()
                     claim = await inbound_repo.claim(session, channel, key, now)
                     if claim.state is inbound_repo.State.FRESH:
+                        # Flood control counts messages, not a platform's redeliveries of one.
+                        verdict = Verdict.OK if self.flood is None else self.flood.check(event.user)
                         if verdict is Verdict.OK:
                             ctx = await self._handle(session, event)
                             replies, notes = ctx.replies, ctx.notifications
-                        else:
-                            replies, notes = await self._slow_down_in(session, event), []
+                        elif verdict is Verdict.WARN:
+                            replies = await self._slow_down_in(session, event)
                         if replies:
                             await inbound_repo.store(
                                 session,

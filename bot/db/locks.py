@@ -115,3 +115,20 @@ async def sqlite_file_lock(url: str, name: str) -> AsyncIterator[None]:
 async def pg_xact_lock(conn: AsyncConnection | Any, name: str) -> None:
     """Wait for the transaction-level advisory lock ``name`` (held until commit/rollback)."""
     await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_id(name)})
+
+
+@contextlib.asynccontextmanager
+async def held(db: Database, name: str) -> AsyncIterator[None]:
+    """Hold the fleet lock ``name`` for the block, waiting for it (e.g. first-start imports)."""
+    if db.dialect != "postgresql":
+        async with sqlite_file_lock(db.url, name):
+            yield
+        return
+    async with db.engine.connect() as conn:
+        await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": lock_id(name)})
+        await conn.commit()
+        try:
+            yield
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_id(name)})
+            await conn.commit()
