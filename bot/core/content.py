@@ -386,7 +386,7 @@ def _import_kinds() -> None:
 
 #: Modules that call :func:`register_kind` when imported.
 CONTENT_MODULES: list[str] = [
-    "bot.channels.whatsapp.templates",
+    "bot.core.message_templates",
     "bot.core.quiz.content",
     "bot.core.pledge",
     "bot.core.calendar",

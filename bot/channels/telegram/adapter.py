@@ -478,7 +478,7 @@ _TAG_NAME_RE = re.compile(r"</?\s*([a-zA-Z0-9-]+)")
 
 
 def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def split_html(html: str, limit: int = MAX_TEXT) -> list[str]:

@@ -30,10 +30,10 @@ from bot.channels.base import (
 )
 from bot.channels.whatsapp import render as wa_render
 from bot.channels.whatsapp.api import REENGAGEMENT, UNDELIVERABLE, GraphAPI, GraphError
-from bot.channels.whatsapp.templates import KIND as TEMPLATE_KIND
-from bot.channels.whatsapp.templates import Template
 from bot.core.events import UserRef
 from bot.core.formatting import to_plain
+from bot.core.message_templates import KIND as TEMPLATE_KIND
+from bot.core.message_templates import Template
 from bot.core.replies import Reply
 from bot.db import repo
 from bot.db.models import User, utcnow
