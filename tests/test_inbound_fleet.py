@@ -83,7 +83,7 @@ async def test_three_workers_start_together_on_an_empty_database(
             await asyncio.gather(*(w.start() for w in workers))
             await asyncio.gather(*(w.wait_up(http) for w in workers))
             poster = Poster(http, workers)
-            for i, worker in enumerate(workers):
+            for i in range(len(workers)):
                 await poster.whatsapp(wa_text(f"62811000{i}", f"wamid.start{i}", "/menu"), prefer=i)
         codes = await asyncio.gather(*(w.stop() for w in workers))
         assert codes == [0, 0, 0], [w.output()[-2000:] for w in workers]
@@ -191,7 +191,7 @@ async def test_kill_9_mid_burst_then_restart_loses_nothing(db_url: str, tmp_path
         per_user = 8
         total = per_user * (len(wa_users) + len(tg_users))
         acknowledged = 0
-        killed = asyncio.Event()
+        kill_now, killed = asyncio.Event(), asyncio.Event()
         try:
             async with aiohttp.ClientSession() as http:
                 await asyncio.gather(*(w.start() for w in workers))
@@ -205,6 +205,8 @@ async def test_kill_9_mid_burst_then_restart_loses_nothing(db_url: str, tmp_path
                     else:
                         await poster.telegram(api.message_update("/menu", user))
                     acknowledged += 1
+                    if acknowledged >= total * 0.4:
+                        kill_now.set()
 
                 async def sender(user: str | int) -> None:
                     pacer = Pacer()
@@ -213,8 +215,7 @@ async def test_kill_9_mid_burst_then_restart_loses_nothing(db_url: str, tmp_path
                         await one(user, i)
 
                 async def chaos() -> None:
-                    while acknowledged < total * 0.4:
-                        await asyncio.sleep(0.01)
+                    await kill_now.wait()
                     workers[0].kill()
                     killed.set()
                     await asyncio.sleep(1.0)
