@@ -49,6 +49,8 @@ class FakeGraph:
         self.errors: deque[tuple[int, int | None]] = deque()
         self.unauthorised = 0
         self.media: dict[str, bytes] = {"555001": PHOTO}
+        #: Media ids downloaded, in order.
+        self.downloads: list[str] = []
         self._ids = itertools.count(1)
         self.server: TestServer | None = None
         app = web.Application()
@@ -135,6 +137,7 @@ class FakeGraph:
     async def download(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return web.Response(status=401)
+        self.downloads.append(request.match_info["media_id"])
         return web.Response(body=self.media[request.match_info["media_id"]])
 
 

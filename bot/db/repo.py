@@ -109,18 +109,6 @@ async def log_event(
     )
 
 
-async def claim_message(session: AsyncSession, channel: str, key: str) -> bool:
-    """Record an inbound message key; False if it was seen before (a redelivery to skip)."""
-    from bot.db.models import ProcessedMessage
-
-    result = await session.execute(
-        insert_ignore(session, ProcessedMessage, ["channel", "message_key"]).values(
-            channel=channel, message_key=key[:128], created_at=utcnow()
-        )
-    )
-    return bool(getattr(result, "rowcount", 0))
-
-
 async def mark_unreachable(session: AsyncSession, ref: UserRef, reason: str) -> None:
     """The platform says this user cannot be reached (blocked the bot, number gone)."""
     user = await get_user(session, ref)
