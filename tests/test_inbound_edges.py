@@ -245,3 +245,36 @@ async def test_sqlite_locked_for_15_seconds_loses_nothing(sqlite_url: str, tmp_p
     finally:
         await rt.close()
         await graph.close()
+
+
+# --------------------------------------------------------------------------- one poller per bot
+
+
+async def test_a_second_poller_refuses_to_start_and_no_webhook_is_deleted(db_url: str) -> None:
+    from bot.channels.base import StartupError
+    from bot.channels.telegram import TelegramChannel
+    from tests.fake_telegram import TOKEN
+
+    async with FakeBotAPI() as api, running(db_url, api) as first:
+        second = TelegramChannel(first.runtime)
+        with pytest.raises(StartupError, match="already polling Telegram for this bot"):
+            await second.start()
+        await second.stop()
+        assert first.channel.poller is not None and first.channel.poller.lock.held
+        api.push(api.message_update("/menu", 81))
+        await first.settle()
+        assert len(api.replies(81)) == 1  # the first poller carries on
+    async with FakeBotAPI() as api:
+        api.webhook_url = "https://bot.example.org/telegram"  # the fleet's webhook
+        rt = await open_runtime(
+            make_settings(db_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api.url)
+        )
+        try:
+            channel = TelegramChannel(rt)
+            with pytest.raises(StartupError, match="webhook is set"):
+                await channel.start()
+            await channel.stop()
+        finally:
+            await rt.close()
+        assert api.webhook_url == "https://bot.example.org/telegram"
+        assert not api.calls("deleteWebhook") and not api.calls("getUpdates")
