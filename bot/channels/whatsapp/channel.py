@@ -38,6 +38,7 @@ from bot.channels.whatsapp.statuses import record_status
 from bot.config import ConfigError, Settings
 from bot.core.events import InboundEvent, UserRef
 from bot.core.replies import Reply
+from bot.db.engine import unavailable
 from bot.db.models import User, utcnow
 from bot.db.models_whatsapp import WhatsAppOptionPage
 from bot.logs import register_secret
@@ -165,7 +166,9 @@ class WhatsAppChannel(WhatsAppOutbound, Channel):
         for status in body.statuses:
             try:
                 await record_status(self.runtime, status)
-            except Exception:
+            except Exception as exc:
+                if unavailable(exc):  # statuses are idempotent: Meta may send them again
+                    return False
                 log.exception("could not record a WhatsApp status")
         now = time.time()
         for message in body.messages:
