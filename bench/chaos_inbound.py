@@ -106,10 +106,14 @@ async def run(args: argparse.Namespace, db_url: str, workdir: Path) -> int:
                     try:
                         if isinstance(user, str):
                             message = wa_text(user, f"wamid.c.{user}.{i}", "/menu")
-                            await poster.whatsapp(message, prefer=workers.index(worker))
+                            await poster.whatsapp(
+                                message, prefer=workers.index(worker), deadline=args.deadline
+                            )
                         else:
                             update = api.message_update("/menu", user)
-                            await poster.telegram(update, prefer=workers.index(worker))
+                            await poster.telegram(
+                                update, prefer=workers.index(worker), deadline=args.deadline
+                            )
                     finally:
                         in_flight[worker.port] -= 1
                     latencies.append(time.monotonic() - t0)
@@ -189,6 +193,9 @@ async def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--lease", type=float, default=10.0, help="VOTEBOT_INBOUND_LEASE")
+    parser.add_argument(
+        "--deadline", type=float, default=1800.0, help="seconds a message is re-posted (Meta: days)"
+    )
     parser.add_argument("--postgres", help="an admin URL; a temporary database is made there")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="chaos-inbound-") as tmp:

@@ -278,3 +278,72 @@ async def test_a_second_poller_refuses_to_start_and_no_webhook_is_deleted(db_url
             await rt.close()
         assert api.webhook_url == "https://bot.example.org/telegram"
         assert not api.calls("deleteWebhook") and not api.calls("getUpdates")
+
+
+# --------------------------------------------------------------------------- a burst
+
+
+async def test_a_whatsapp_burst_is_bounded_and_nothing_is_dropped(
+    db_url: str, graph: FakeGraph
+) -> None:
+    """150 messages from 50 users at once to one process with 3 slots and a 1 s wait: never more
+    than 3 handled at a time, the overflow answered 503 (Meta retries), every message answered."""
+    rt = await open_runtime(
+        make_settings(
+            db_url,
+            **wa_env(graph.url),
+            VOTEBOT_INBOUND_CONCURRENCY="3",
+            VOTEBOT_INBOUND_WAIT="1",
+        )
+    )
+    rt.core.flood = None
+    busy = peak = 0
+    real = rt.core.handle_once
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal busy, peak
+        busy += 1
+        peak = max(peak, busy)
+        try:
+            await asyncio.sleep(0.02)  # a slow database: the slots fill up
+            return await real(*args, **kwargs)
+        finally:
+            busy -= 1
+
+    rt.core.handle_once = counting  # type: ignore[method-assign]
+    statuses: list[int] = []
+    try:
+        async with serving(rt, graph) as wa:
+
+            async def post(wa_id: str, n: int) -> None:
+                message = wa.message("text", {"body": "/menu"}, f"wamid.burst.{wa_id}.{n}")
+                message["from"] = wa_id
+                body = {
+                    "object": "whatsapp_business_account",
+                    "entry": [
+                        {
+                            "changes": [
+                                {
+                                    "field": "messages",
+                                    "value": {"metadata": {}, "messages": [message]},
+                                }
+                            ]
+                        }
+                    ],
+                }
+                while True:
+                    statuses.append(await wa.post(body))
+                    if statuses[-1] == 200:
+                        return
+                    assert statuses[-1] == 503
+                    await asyncio.sleep(0.05)
+
+            users = [f"62815{n:07d}" for n in range(50)]
+            await asyncio.gather(*(post(u, n) for u in users for n in range(3)))
+            await wa.channel.drain()
+    finally:
+        await rt.close()
+    assert peak <= 3
+    assert 503 in statuses
+    sent = [m["to"] for m in graph.sent]
+    assert sorted(sent) == sorted(u for u in users for _ in range(3))
