@@ -186,8 +186,8 @@ async def test_kill_9_mid_burst_then_restart_loses_nothing(db_url: str, tmp_path
             db_url, telegram_api=api.url, graph_api=graph.url, VOTEBOT_INBOUND_LEASE=LEASE
         )
         workers = [Worker(env, tmp_path / f"w{i}.log") for i in range(2)]
-        wa_users = [f"6281400{n:05d}" for n in range(24)]
-        tg_users = list(range(8001, 8017))
+        wa_users = [f"6281400{n:05d}" for n in range(20)]
+        tg_users = list(range(8001, 8013))
         per_user = 8
         total = per_user * (len(wa_users) + len(tg_users))
         acknowledged = 0
