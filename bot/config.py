@@ -109,6 +109,19 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr | None = Field(None, validation_alias="WHATSAPP_APP_SECRET")
     whatsapp_verify_token: SecretStr | None = Field(None, validation_alias="WHATSAPP_VERIFY_TOKEN")
     whatsapp_api_url: str = Field(DEFAULT_WHATSAPP_API_URL, validation_alias="WHATSAPP_API_URL")
+    #: Inbound messages handled at once per process (0: the database pool's size).
+    inbound_concurrency: int = Field(
+        0, ge=0, le=1000, validation_alias="VOTEBOT_INBOUND_CONCURRENCY"
+    )
+    #: Seconds a webhook waits for a free slot before answering 503 (the platform retries).
+    inbound_wait: float = Field(15.0, gt=0, le=300, validation_alias="VOTEBOT_INBOUND_WAIT")
+    #: Seconds a worker may take to deliver a handled message's replies before a redelivery
+    #: of that message takes the delivery over (the worker is presumed dead).
+    inbound_lease: float = Field(120.0, gt=0, le=3600, validation_alias="VOTEBOT_INBOUND_LEASE")
+    #: WhatsApp messages older than this many seconds are acknowledged but not handled (replays).
+    inbound_max_age: float = Field(
+        86_400.0, gt=0, le=8 * 86_400, validation_alias="VOTEBOT_INBOUND_MAX_AGE"
+    )
     #: Where admins get new reports, as ``CHANNEL:ID`` (e.g. ``telegram:-1001234``).
     admin_chat_id: str | None = Field(None, validation_alias="ADMIN_CHAT_ID")
     #: The Telegram bot's username, for personal ``t.me`` deep links (e.g. TemanPemilihBot).

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.core.content import ContentErrors, ContentStore, load_content
@@ -25,6 +26,8 @@ class Runtime:
     content: ContentStore
     core: Core
     secret_key: str
+    #: Inbound messages handled at once in this process, across channels (sized to the pool).
+    inbound_slots: asyncio.Semaphore | None = field(default=None, compare=False, repr=False)
 
     async def close(self) -> None:
         await self.db.close()

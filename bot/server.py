@@ -82,6 +82,9 @@ class Server:
         site = web.TCPSite(self._runner, settings.host, settings.port)
         await site.start()
         log.info("web app listening on http://%s:%s", settings.host, settings.port)
+        from bot.core.regions import warm_name_index
+
+        await warm_name_index(self.runtime.db)
         for channel in self.channels:
             await channel.start()
             log.info("channel %s started", channel.name)

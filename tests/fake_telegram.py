@@ -74,6 +74,11 @@ def _decode(value: str) -> Any:
     return value
 
 
+def _update_id(update: Any) -> int | None:
+    value = update.get("update_id") if isinstance(update, dict) else None
+    return value if type(value) is int else None
+
+
 class FakeBotAPI:
     """The Bot API as far as our tests need it."""
 
@@ -95,6 +100,7 @@ class FakeBotAPI:
             "deleteWebhook",
             "sendPoll",
             "getFile",
+            "getWebhookInfo",
         }
     )
 
@@ -118,6 +124,8 @@ class FakeBotAPI:
         self._poll_ids = itertools.count(5000)
         self._runner: web.AppRunner | None = None
         self.port = 0
+        #: The webhook URL set with setWebhook (getWebhookInfo reports it; deleteWebhook clears).
+        self.webhook_url = ""
 
     # ------------------------------------------------------------------ server
 
@@ -193,7 +201,7 @@ class FakeBotAPI:
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.2))
 
     async def drained(self) -> None:
-        """Wait until every pushed update has been handed out by getUpdates."""
+        """Wait until every pushed update has been acknowledged (a later getUpdates offset)."""
         await self.wait_for(lambda: not self._updates)
 
     # ------------------------------------------------------------------ update builders
@@ -388,6 +396,18 @@ class FakeBotAPI:
             raise AssertionError(f"unknown fault kind {kind!r}")
         if method == "getUpdates":
             return self._ok(await self._get_updates(request, params))
+        if method == "setWebhook":
+            self.webhook_url = str(params.get("url") or "")
+        if method == "deleteWebhook":
+            self.webhook_url = ""
+        if method == "getWebhookInfo":
+            return self._ok(
+                {
+                    "url": self.webhook_url,
+                    "has_custom_certificate": False,
+                    "pending_update_count": 0,
+                }
+            )
         if method == "getMe":
             return self._ok(
                 {
@@ -451,7 +471,13 @@ class FakeBotAPI:
     async def _get_updates(
         self, request: web.Request, params: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """Long polling: wait (at most a second here) for updates, then hand out all of them."""
+        """Long polling like the real API: updates below ``offset`` are confirmed and forgotten;
+        the others are handed out (again) until confirmed. Wait at most a second here."""
+        offset = params.get("offset")
+        if offset is not None:
+            first = int(offset)
+            kept = [u for u in self._updates if _update_id(u) is None or _update_id(u) >= first]
+            self._updates = deque(kept)
         timeout = min(float(params.get("timeout") or 0), 1.0)
         if not self._updates and timeout > 0:
             self._pushed.clear()
@@ -460,8 +486,9 @@ class FakeBotAPI:
         transport = request.transport
         if transport is None or transport.is_closing():
             return []  # the poller went away (a restart): keep the updates for the next one
-        batch = list(self._updates)
-        self._updates.clear()
+        batch = list(self._updates)[:100]
+        # Items without an integer update_id can never be confirmed: hand them out once.
+        self._updates = deque(u for u in self._updates if _update_id(u) is not None)
         return batch
 
     def _message(self, params: dict[str, Any]) -> dict[str, Any]:

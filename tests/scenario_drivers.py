@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import itertools
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -138,7 +139,7 @@ class WhatsAppDriver:
         message = {
             "from": self.wa_id,
             "id": f"wamid.scenario{next(self._ids)}",
-            "timestamp": "1750000000",
+            "timestamp": str(int(time.time())),
             "type": kind,
             kind: body,
         }

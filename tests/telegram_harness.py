@@ -37,7 +37,7 @@ class Harness:
             await self.api.wait_for(
                 lambda: any(c.method == "getUpdates" for c in self.api.log[seen:])
             )
-        await self.channel.application.update_queue.join()
+        await self.channel.drain()
 
     async def post(
         self, update: Any, *, secret: str | None = WEBHOOK_SECRET, data: bytes | None = None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from sqlalchemy import func, select
 
-from bot.core.events import ButtonEvent, UserRef
-from bot.db.models import ConversationState, EngagementEvent, User
+from bot.core.events import ButtonEvent, TextEvent, UserRef
+from bot.db.models import ConversationState, EngagementEvent, User, utcnow
 from bot.runtime import Runtime, open_runtime
 from tests.dialog import Dialog
 
@@ -262,14 +265,91 @@ async def test_notifications_go_out_after_the_commit_through_the_channel_sender(
 
 
 async def test_redelivered_messages_are_claimed_once(runtime: Runtime) -> None:
-    from bot.db import repo
+    from bot.db import inbound_repo
 
+    now = utcnow()
     async with runtime.db.transaction() as s:
-        assert await repo.claim_message(s, "telegram", "1001")
-        assert not await repo.claim_message(s, "telegram", "1001")
-        assert await repo.claim_message(s, "whatsapp", "1001")
+        assert (await inbound_repo.claim(s, "telegram", "1001", now)).state.name == "FRESH"
+        assert (await inbound_repo.claim(s, "telegram", "1001", now)).state.name == "DONE"
+        assert (await inbound_repo.claim(s, "whatsapp", "1001", now)).state.name == "FRESH"
     async with runtime.db.transaction() as s:
-        assert not await repo.claim_message(s, "telegram", "1001")
+        assert (await inbound_repo.claim(s, "telegram", "1001", now)).state.name == "DONE"
+
+
+async def test_handle_once_keeps_the_key_with_the_effects_and_the_replies(
+    runtime: Runtime,
+) -> None:
+    """The key, the effects and the replies commit together; a worker that dies before
+    delivering leaves the replies for the redelivery, once its lease has run out."""
+    from bot.core.engine import Outcome
+    from bot.db import inbound_repo
+
+    core = runtime.core
+    event = TextEvent(user=UserRef("test", "once"), language_code="id", text="/menu")
+    first = await core.handle_once(event, "m1", {"chat": 7})
+    assert first.outcome is Outcome.HANDLED and first.stored and len(first.replies) == 1
+    # Redelivered while the first worker is (presumably) still delivering: try again later.
+    assert (await core.handle_once(event, "m1")).outcome is Outcome.RETRY
+    # That worker died: once its lease is over, the redelivery gets the very same replies.
+    core.delivery_lease = timedelta(0)
+    again = await core.handle_once(event, "m2")
+    assert again.outcome is Outcome.HANDLED
+    core.delivery_lease = timedelta(seconds=60)
+    async with runtime.db.transaction() as s:
+        await inbound_repo.lease(s, "test", "m1", utcnow() - timedelta(seconds=1))
+    taken = await core.handle_once(event, "m1")
+    assert taken.outcome is Outcome.TAKEOVER and taken.route == {"chat": 7}
+    assert [r.text for r in taken.replies] == [r.text for r in first.replies]
+    assert taken.replies[0].buttons == first.replies[0].buttons
+    async with runtime.db.transaction() as s:
+        await inbound_repo.delivered(s, "test", "m1")
+    assert (await core.handle_once(event, "m1")).outcome is Outcome.DUPLICATE
+    async with runtime.db.transaction() as s:
+        handled = await s.scalar(
+            select(func.count())
+            .select_from(EngagementEvent)
+            .where(EngagementEvent.event_type == "message")
+        )
+    assert handled == 2  # m1 and m2, each once
+
+
+async def test_a_failed_transaction_leaves_the_key_unclaimed(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database gives way mid-handling: nothing is kept, the redelivery is handled."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.core.engine import Outcome
+
+    core = runtime.core
+    event = TextEvent(user=UserRef("test", "flaky"), language_code="id", text="/menu")
+    real = core.dispatch
+
+    async def flaky(ctx: object) -> None:
+        raise OperationalError("UPDATE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(core, "dispatch", flaky)
+    assert (await core.handle_once(event, "k1")).outcome is Outcome.RETRY
+    monkeypatch.setattr(core, "dispatch", real)
+    again = await core.handle_once(event, "k1")
+    assert again.outcome is Outcome.HANDLED and len(again.replies) == 1
+
+
+async def test_a_flow_bug_is_apologised_for_once(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.core.engine import Outcome
+
+    core = runtime.core
+    event = TextEvent(user=UserRef("test", "buggy"), language_code="id", text="/menu")
+
+    async def bug(ctx: object) -> None:
+        raise ValueError("flow bug")
+
+    monkeypatch.setattr(core, "dispatch", bug)
+    first = await core.handle_once(event, "b1")
+    assert first.outcome is Outcome.HANDLED and "Maaf" in first.replies[0].text
+    assert (await core.handle_once(event, "b1")).outcome is Outcome.DUPLICATE
 
 
 async def test_mark_unreachable_logs_once(runtime: Runtime) -> None:

@@ -15,8 +15,8 @@ from bot.channels.whatsapp.render import (
     split_text,
     unique_titles,
 )
-from bot.channels.whatsapp.templates import KIND
 from bot.core.content import load_content
+from bot.core.message_templates import KIND
 from bot.core.replies import Button, Reply
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,6 +49,8 @@ class FakeGraph:
         self.errors: deque[tuple[int, int | None]] = deque()
         self.unauthorised = 0
         self.media: dict[str, bytes] = {"555001": PHOTO}
+        #: Media ids downloaded, in order.
+        self.downloads: list[str] = []
         self._ids = itertools.count(1)
         self.server: TestServer | None = None
         app = web.Application()
@@ -134,6 +137,7 @@ class FakeGraph:
     async def download(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return web.Response(status=401)
+        self.downloads.append(request.match_info["media_id"])
         return web.Response(body=self.media[request.match_info["media_id"]])
 
 
@@ -172,7 +176,7 @@ class Harness:
         return {
             "from": self.wa_id,
             "id": msg_id or f"wamid.in{next(self._ids)}",
-            "timestamp": "1750000000",
+            "timestamp": str(int(time.time())),
             "type": kind,
             kind: body,
         }

@@ -43,8 +43,10 @@ def import_cmd(file: Path) -> None:
         db = Database(settings.database_url)
         try:
             with click.progressbar(length=total, label="Importing TPS") as bar:
-                async with db.transaction() as session:
-                    return await import_tps_file(session, file, progress=bar.update)
+                async with db.sessions() as session:
+                    return await import_tps_file(
+                        session, file, progress=bar.update, commit_batches=True
+                    )
         finally:
             await db.close()
 

@@ -488,7 +488,7 @@ def register_data_loader(loader: DataLoader) -> DataLoader:
 
 #: Modules that call :func:`register_kind` when imported.
 CONTENT_MODULES: list[str] = [
-    "bot.channels.whatsapp.templates",
+    "bot.core.message_templates",
     "bot.core.quiz.content",
     "bot.core.pledge",
     "bot.core.calendar",

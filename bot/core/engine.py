@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import enum
 import logging
 import time
 import weakref
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.core import reply_codec
 from bot.core.content import ContentStore
 from bot.core.context import Context
 from bot.core.events import (
@@ -27,13 +30,14 @@ from bot.core.events import (
 )
 from bot.core.flood import FloodControl, Verdict
 from bot.core.i18n import Translator, available_locales, negotiate
+from bot.core.photos import BadPhoto, strip_metadata
 from bot.core.privacy import NIK_RE as NIK_RE  # re-exported: adapters import it from here
 from bot.core.replies import Button, Reply
 from bot.core.router import Router, StaleButton, normalise_keyword
 from bot.core.typed import off_script, remember_prompt, show_step_again, take_typed
 from bot.core.understanding import use_store
-from bot.db import repo
-from bot.db.engine import Database
+from bot.db import inbound_repo, repo
+from bot.db.engine import Database, unavailable
 from bot.db.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,30 @@ AfterHook = Callable[[Context], Awaitable[None]]
 HandleObserver = Callable[[InboundEvent, float, BaseException | None], None]
 #: Delivers replies to one user of a channel, outside a conversation (a channel's ``send``).
 Sender = Callable[[str, list[Reply]], Awaitable[None]]
+
+
+class Outcome(enum.Enum):
+    """What :meth:`Core.handle_once` made of an inbound message."""
+
+    #: Handled now: deliver ``replies``, then call :func:`bot.db.inbound_repo.delivered`.
+    HANDLED = "handled"
+    #: Handled earlier by a worker that died before delivering: deliver the stored replies.
+    TAKEOVER = "takeover"
+    #: Handled and delivered before: nothing to do (acknowledge it).
+    DUPLICATE = "duplicate"
+    #: Not handled now (the database is unavailable, or another worker is still delivering
+    #: it): do not acknowledge, so the platform delivers it again later.
+    RETRY = "retry"
+
+
+@dataclasses.dataclass
+class Handled:
+    outcome: Outcome
+    replies: list[Reply] = dataclasses.field(default_factory=list)
+    #: The channel's delivery details given to :meth:`Core.handle_once` (stored with replies).
+    route: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: Whether replies are stored and wait for :func:`bot.db.inbound_repo.delivered`.
+    stored: bool = False
 
 
 def looks_like_nik(text: str) -> bool:
@@ -88,6 +116,9 @@ class Core:
         #: Per-user flood control (more than ~10 events in 5 s: one "slow down", then quiet);
         #: None turns it off (the terminal simulator, where scripted input arrives at once).
         self.flood: FloodControl | None = FloodControl()
+        #: How long a worker may take to deliver a handled message's replies before a
+        #: redelivery of that message takes the delivery over (it is presumed dead).
+        self.delivery_lease = timedelta(seconds=settings.inbound_lease)
 
     def translator(self, locale: str) -> Translator:
         return Translator(locale, self.settings.locales_dir)
@@ -109,6 +140,90 @@ class Core:
             log.exception("could not read a user's conversation step")
             return False
         return self.router.takes_media(flow, step)
+
+    async def handle_once(
+        self, event: InboundEvent, key: str, route: dict[str, Any] | None = None
+    ) -> Handled:
+        """Handle an inbound platform message identified by ``key`` exactly once.
+
+        The key is claimed in the same transaction as the event's effects and its replies
+        (stored with ``route``), so a crash before the commit leaves nothing (the redelivery is
+        handled as new) and a crash after it leaves the replies for the redelivery to send.
+        Never raises: a flow's error gets the apology (and the key is claimed with it); a
+        database that is unavailable (locked, down, a deadlock) gives :attr:`Outcome.RETRY`.
+        """
+        route = route or {}
+        channel = event.user.channel
+        replies: list[Reply] = []
+        notes: list[tuple[UserRef, list[Reply]]] = []
+        event = await self._prepare(event)
+        lock = self._locks.get(event.user)
+        if lock is None:
+            lock = self._locks.setdefault(event.user, asyncio.Lock())
+        async with lock:
+            started = time.perf_counter()
+            try:
+                async with self.db.transaction() as session:
+                    now = utcnow()
+                    claim = await inbound_repo.claim(session, channel, key, now)
+                    if claim.state is inbound_repo.State.FRESH:
+                        # Flood control counts messages, not a platform's redeliveries of one.
+                        verdict = Verdict.OK if self.flood is None else self.flood.check(event.user)
+                        if verdict is Verdict.OK:
+                            ctx = await self._handle(session, event)
+                            replies, notes = ctx.replies, ctx.notifications
+                        elif verdict is Verdict.WARN:
+                            replies = await self._slow_down_in(session, event)
+                        if replies:
+                            await inbound_repo.store(
+                                session,
+                                channel,
+                                key,
+                                reply_codec.encode(replies, route),
+                                now + self.delivery_lease,
+                            )
+                    elif claim.state is inbound_repo.State.ORPHANED:
+                        await inbound_repo.lease(session, channel, key, now + self.delivery_lease)
+            except Exception as exc:
+                if unavailable(exc):
+                    log.warning(
+                        "database unavailable handling a %s message (%s); it will be redelivered",
+                        channel,
+                        type(exc).__name__,
+                    )
+                    self._observe(event, started, exc)
+                    return Handled(Outcome.RETRY, [], route)
+                log.exception(
+                    "error handling a %s event from a %s user: %s",
+                    event_kind(event),
+                    channel,
+                    type(exc).__name__,
+                )
+                replies = await self._apologise(event, exc, claim=key)
+                self._observe(event, started, exc)
+                return Handled(Outcome.HANDLED, replies, route)
+            if claim.state is inbound_repo.State.DONE:
+                return Handled(Outcome.DUPLICATE, [], route)
+            if claim.state is inbound_repo.State.LEASED:
+                return Handled(Outcome.RETRY, [], route)
+            if claim.state is inbound_repo.State.ORPHANED:
+                assert claim.pending is not None
+                stored, stored_route = reply_codec.decode(claim.pending)
+                log.info("a %s message's replies were never delivered; delivering them", channel)
+                return Handled(Outcome.TAKEOVER, stored, stored_route, stored=True)
+            self._observe(event, started, None)
+        await self._deliver_notifications(notes)
+        return Handled(Outcome.HANDLED, replies, route, stored=bool(replies))
+
+    async def _prepare(self, event: InboundEvent) -> InboundEvent:
+        """Work done before the transaction, off the event loop: a photo's re-encoding."""
+        if isinstance(event, UnsupportedEvent) and event.data is not None and not event.clean:
+            try:
+                data: bytes | None = await asyncio.to_thread(strip_metadata, event.data)
+            except BadPhoto:
+                data = None
+            return dataclasses.replace(event, data=data, clean=True)
+        return event
 
     async def handle(self, event: InboundEvent) -> list[Reply]:
         """Handle one event; never raises for a flow's error (the user gets an apology).
@@ -162,39 +277,62 @@ class Core:
             except Exception as exc:
                 log.warning("notification to a %s user failed: %s", ref.channel, exc)
 
-    async def _record_outside_flow(self, event: InboundEvent, event_type: str, name: str) -> str:
-        """Log one engagement row for an event no flow handled; return the user's locale."""
+    async def _record_outside_flow(
+        self, event: InboundEvent, event_type: str, name: str, *, claim: str | None = None
+    ) -> str:
+        """Log one engagement row for an event no flow handled; return the user's locale.
+
+        ``claim`` also marks that inbound message key handled, in the same transaction.
+        """
         locale = self.user_locale(None, event.language_code)
         try:
             async with self.db.transaction() as session:
-                user, _ = await repo.get_or_create_user(session, event.user)
-                locale = self.user_locale(user.locale, event.language_code)
-                await repo.log_event(
-                    session,
-                    user_id=user.id,
-                    channel=user.channel,
-                    event_type=event_type,
-                    name=name,
-                    properties={"kind": event_kind(event)},
-                )
+                locale = await self._record_in(session, event, event_type, name)
+                if claim is not None:
+                    await inbound_repo.claim(session, event.user.channel, claim, utcnow())
         except Exception:
             log.exception("could not record a %s event in the engagement log", event_type)
         return locale
 
-    async def _slow_down(self, event: InboundEvent) -> list[Reply]:
-        _ = self.translator(await self._record_outside_flow(event, "flood", "slow_down"))
+    async def _record_in(
+        self, session: AsyncSession, event: InboundEvent, event_type: str, name: str
+    ) -> str:
+        user, _ = await repo.get_or_create_user(
+            session, event.user, language_code=event.language_code
+        )
+        await repo.log_event(
+            session,
+            user_id=user.id,
+            channel=user.channel,
+            event_type=event_type,
+            name=name,
+            properties={"kind": event_kind(event)},
+        )
+        return self.user_locale(user.locale, event.language_code)
+
+    def _slow_down_text(self, locale: str) -> list[Reply]:
+        _ = self.translator(locale)
         text = _(
             "Whoa, that's a lot of messages at once! 😅 Give me a few seconds, then send your "
             "message again."
         )
         return [Reply(text)]
 
+    async def _slow_down(self, event: InboundEvent) -> list[Reply]:
+        return self._slow_down_text(await self._record_outside_flow(event, "flood", "slow_down"))
+
+    async def _slow_down_in(self, session: AsyncSession, event: InboundEvent) -> list[Reply]:
+        return self._slow_down_text(await self._record_in(session, event, "flood", "slow_down"))
+
     async def apologise(self, event: InboundEvent, exc: BaseException) -> list[Reply]:
         """The apology for an error outside the core (e.g. in an adapter), logged like a crash."""
         return await self._apologise(event, exc)
 
-    async def _apologise(self, event: InboundEvent, exc: BaseException) -> list[Reply]:
-        _ = self.translator(await self._record_outside_flow(event, "error", type(exc).__name__))
+    async def _apologise(
+        self, event: InboundEvent, exc: BaseException, *, claim: str | None = None
+    ) -> list[Reply]:
+        locale = await self._record_outside_flow(event, "error", type(exc).__name__, claim=claim)
+        _ = self.translator(locale)
         text = _("Sorry, something went wrong on my side. Please try again in a moment.")
         return [Reply(text)]
 
@@ -213,7 +351,7 @@ class Core:
                 event_type="delivery",
                 name="reachable",
             )
-        if event.language_code and event.language_code != user.language_code:
+        if event.language_code and event.language_code[:16] != user.language_code:
             user.language_code = event.language_code[:16]
         state = await repo.load_state(session, user.id)
         t = self.translator(self.user_locale(user.locale, event.language_code))

@@ -74,6 +74,9 @@ class UnsupportedEvent(Event):
     kind: str
     #: Raw bytes of a photo, only where a flow asked for one (e.g. the report helper).
     data: bytes | None = field(default=None, repr=False)
+    #: True once ``data`` was re-encoded without metadata (see :mod:`bot.core.photos`); the core
+    #: does that before its transaction, off the event loop.
+    clean: bool = False
 
 
 InboundEvent = TextEvent | CommandEvent | ButtonEvent | LocationEvent | UnsupportedEvent

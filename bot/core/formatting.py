@@ -129,9 +129,21 @@ def to_terminal(text: str) -> str:
     return _render(text, _TERMINAL)
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def no_surrogates(text: str) -> str:
+    """``text`` with lone UTF-16 surrogates (a client's broken emoji) replaced by U+FFFD.
+
+    A Python string decoded from JSON holds a surrogate only when it had no partner; it cannot be
+    encoded to UTF-8 (PostgreSQL, HTTP bodies) or UTF-16, so it is replaced on the way in.
+    """
+    return _SURROGATE_RE.sub("\ufffd", text)
+
+
 def to_telegram_html(text: str) -> str:
     """Telegram's HTML parse mode: only ``<b> <i> <a> <code>``, everything else escaped."""
-    return _render(text, _HTML)
+    return _render(no_surrogates(text), _HTML)
 
 
 def to_whatsapp(text: str) -> str:

@@ -14,7 +14,9 @@ built once per process and database, and rebuilt when ``votebot regions import``
 
 from __future__ import annotations
 
+import asyncio
 import bisect
+import logging
 import re
 import unicodedata
 from array import array
@@ -28,9 +30,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import repo
+from bot.db.engine import Database
 from bot.db.models import Region
 
 LEVELS = ("province", "kabupaten", "kecamatan", "kelurahan")
+log = logging.getLogger(__name__)
+
 #: ``app_meta`` key bumped by every regions import that changed something.
 VERSION_KEY = "regions_version"
 
@@ -250,12 +255,23 @@ async def _name_index(session: AsyncSession) -> _NameIndex:
     rows = await session.execute(
         select(Region.name_key, Region.level, Region.id).where(Region.level != "province")
     )
-    index = _NameIndex.build(version, rows.all())
+    # About a second for all of Indonesia: built in a thread so the event loop keeps serving.
+    index = await asyncio.to_thread(_NameIndex.build, version, rows.all())
     _indexes.pop(url, None)
     while len(_indexes) >= _MAX_INDEXES:
         del _indexes[next(iter(_indexes))]
     _indexes[url] = index
     return index
+
+
+async def warm_name_index(db: Database) -> None:
+    """Build the place-name index before the first search (at start-up, not inside a user's
+    transaction); a failure only means the first search builds it."""
+    try:
+        async with db.transaction() as session:
+            await _name_index(session)
+    except Exception as exc:
+        log.warning("could not build the place-name index at start-up (%s)", type(exc).__name__)
 
 
 def reset_name_index() -> None:

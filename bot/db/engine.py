@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -42,6 +42,28 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     return create_async_engine(url, **kwargs)
+
+
+#: PostgreSQL error codes worth retrying: serialization failure, deadlock, lock timeout, and the
+#: classes "connection exception" (08), "insufficient resources" (53), "operator intervention" (57).
+_RETRYABLE_PG = ("40001", "40P01", "55P03")
+_RETRYABLE_PG_CLASSES = ("08", "53", "57")
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database is unavailable for now (locked, down, a deadlock).
+
+    Work that failed this way is retried later (an inbound message is left for redelivery)
+    instead of answered with an apology.
+    """
+    if isinstance(error, exc.OperationalError | exc.InterfaceError | exc.TimeoutError):
+        return True
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        code = str(getattr(error.orig, "sqlstate", "") or getattr(error.orig, "pgcode", "") or "")
+        return code in _RETRYABLE_PG or code[:2] in _RETRYABLE_PG_CLASSES
+    return isinstance(error, ConnectionError | TimeoutError)
 
 
 class Database:

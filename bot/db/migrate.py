@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from bot import ROOT
 from bot.db.engine import Database
+from bot.db.locks import pg_xact_lock, sqlite_file_lock
 
 MIGRATIONS_DIR = ROOT / "db"
 
@@ -34,15 +35,29 @@ async def current_revision(db: Database) -> str | None:
         return await conn.run_sync(_current)
 
 
+#: The lock that lets one worker at a time migrate (the others wait, then find nothing to do).
+MIGRATION_LOCK = "migrations"
+
+
 async def upgrade(db: Database, revision: str = "head") -> None:
-    """Upgrade the database to ``revision`` using the application's own engine."""
+    """Upgrade the database to ``revision`` using the application's own engine.
+
+    Several workers starting at once on an empty database take turns: on PostgreSQL under a
+    transaction-level advisory lock, on SQLite under a file lock beside the database. Alembic
+    reads the current revision only once it holds the lock, so the later ones apply nothing.
+    """
     cfg = alembic_config(db.url)
 
     def _run(conn: Connection) -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
-    async with db.engine.begin() as conn:
+    if db.dialect == "postgresql":
+        async with db.engine.begin() as conn:
+            await pg_xact_lock(conn, MIGRATION_LOCK)
+            await conn.run_sync(_run)
+        return
+    async with sqlite_file_lock(db.url, MIGRATION_LOCK), db.engine.begin() as conn:
         await conn.run_sync(_run)
 
 

@@ -170,8 +170,13 @@ class EngagementEvent(Base):
 class ProcessedMessage(Base):
     """Inbound messages already handled, per channel (Telegram update ids, WhatsApp message ids).
 
-    Platforms deliver at least once; claiming a key here before handling makes a redelivery a
-    no-op, across restarts and across worker processes.
+    Platforms deliver at least once. The key is written in the same transaction as the message's
+    effects, so a redelivery is a no-op across restarts and worker processes, and a crash before
+    the commit leaves nothing behind (the redelivery is handled as new).
+
+    ``pending`` holds the replies (JSON, see :mod:`bot.core.reply_codec`) until they are
+    delivered; ``lease_until`` is when the worker delivering them is presumed dead and a
+    redelivery may take the delivery over. Both are NULL once the replies went out.
     """
 
     __tablename__ = "processed_messages"
@@ -179,6 +184,8 @@ class ProcessedMessage(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     message_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    pending: Mapped[str | None] = mapped_column(Text, default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class AppMeta(Base):

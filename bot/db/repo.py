@@ -42,7 +42,7 @@ async def get_or_create_user(
     stmt = insert_ignore(session, User, ["channel", "external_id"]).values(
         channel=ref.channel,
         external_id=ref.external_id,
-        language_code=language_code,
+        language_code=language_code[:16] if language_code else None,
         created_at=now,
         last_seen_at=now,
         opted_in=False,
@@ -107,18 +107,6 @@ async def log_event(
             created_at=at or utcnow(),
         )
     )
-
-
-async def claim_message(session: AsyncSession, channel: str, key: str) -> bool:
-    """Record an inbound message key; False if it was seen before (a redelivery to skip)."""
-    from bot.db.models import ProcessedMessage
-
-    result = await session.execute(
-        insert_ignore(session, ProcessedMessage, ["channel", "message_key"]).values(
-            channel=channel, message_key=key[:128], created_at=utcnow()
-        )
-    )
-    return bool(getattr(result, "rowcount", 0))
 
 
 async def mark_unreachable(session: AsyncSession, ref: UserRef, reason: str) -> None:

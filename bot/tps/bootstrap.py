@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.db.engine import Database
+from bot.db.locks import held
 from bot.db.migrate import ensure_schema
 from bot.db.models import Region
 from bot.tps.importer import import_tps_file
@@ -64,7 +65,9 @@ async def prepare(settings: Settings, echo: Callable[[str], None] | None = None)
     """Migrate the database and load the regions if empty (never the sample TPS)."""
     db = Database(settings.database_url)
     try:
-        await ensure_schema(db)
-        await ensure_reference_data(db, settings, echo, sample=False)
+        # Workers starting together take turns: the first imports, the others find it done.
+        async with held(db, "first-start"):
+            await ensure_schema(db)
+            await ensure_reference_data(db, settings, echo, sample=False)
     finally:
         await db.close()

@@ -285,9 +285,18 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
 
 
 async def import_tps_file(
-    session: AsyncSession, path: Path, *, progress: Callable[[int], None] | None = None
+    session: AsyncSession,
+    path: Path,
+    *,
+    progress: Callable[[int], None] | None = None,
+    commit_batches: bool = False,
 ) -> TpsImportReport:
-    """Import a TPS CSV file (see the module docstring); bad rows are reported, not fatal."""
+    """Import a TPS CSV file (see the module docstring); bad rows are reported, not fatal.
+
+    With ``commit_batches`` (the CLI), every batch of ``BATCH`` rows is committed on its own,
+    so a running ``serve`` never waits long for the database (on SQLite one writer at a time
+    holds the whole file); an interrupted import is finished by running it again (upsert).
+    """
     rows = read_rows(path)
     matcher = await RegionMatcher.load(session)
     report = TpsImportReport()
@@ -313,10 +322,14 @@ async def import_tps_file(
         if len(batch) >= BATCH:
             report.result += await upsert_tps(session, batch)
             batch = []
+            if commit_batches:
+                await session.commit()
             if progress is not None:
                 progress(done)
                 done = 0
     report.result += await upsert_tps(session, batch)
+    if commit_batches:
+        await session.commit()
     if progress is not None and done:
         progress(done)
     return report

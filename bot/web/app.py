@@ -22,8 +22,14 @@ async def healthz(request: web.Request) -> web.Response:
     )
 
 
+async def _server_header(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    """No software versions in the ``Server`` header (aiohttp would name itself and Python)."""
+    response.headers["Server"] = "votebot"
+
+
 def create_app(runtime: Runtime) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.on_response_prepare.append(_server_header)
     app[RUNTIME_KEY] = runtime
     app.router.add_get("/healthz", healthz)
     return app

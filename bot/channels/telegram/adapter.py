@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from telegram import (
     InlineKeyboardButton,
@@ -19,7 +19,6 @@ from telegram import (
     Update,
 )
 
-from bot.core.engine import NIK_RE
 from bot.core.events import (
     ButtonEvent,
     CommandEvent,
@@ -37,8 +36,6 @@ CHANNEL = "telegram"
 #: Telegram's limits (in UTF-16 code units, as Telegram counts).
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
-#: What the log may keep of a message's text.
-LOG_TEXT_CHARS = 200
 #: The update types we ask Telegram for (polling and webhook alike).
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member", "poll_answer")
 #: The largest photo we download for a flow that asked for one (bytes).
@@ -97,8 +94,6 @@ class Inbound:
     message_id: int | None = None
     #: The user blocked the bot (``my_chat_member`` → kicked).
     blocked: UserRef | None = None
-    #: At most LOG_TEXT_CHARS of the text, NIK-like numbers masked, for error logs only.
-    log_text: str = field(default="", repr=False)
     #: The file to download for a photo (the largest size within MAX_PHOTO_BYTES), if a flow
     #: wants it; None for other media or a photo too large in every size.
     photo_file_id: str | None = None
@@ -114,12 +109,6 @@ class Inbound:
             or bool(self.callback_query_id)
             or self.poll_vote is not None
         )
-
-
-def log_excerpt(text: str | None) -> str:
-    if not text:
-        return ""
-    return NIK_RE.sub("<NIK?>", text[:LOG_TEXT_CHARS])
 
 
 def _media_kind(message: Message) -> str:
@@ -283,10 +272,9 @@ def _parse(update: Update, bot_id: int, bot_username: str) -> Inbound:
                 chat.id,
                 chat.type,
                 kind,
-                log_text=log_excerpt(message.caption),
                 photo_file_id=pick_photo(message),
             )
-    return Inbound(event, chat.id, chat.type, kind, log_text=log_excerpt(text or message.caption))
+    return Inbound(event, chat.id, chat.type, kind)
 
 
 def _parse_poll_answer(update: Update) -> Inbound:
@@ -350,7 +338,6 @@ def _parse_callback(update: Update) -> Inbound:
         "button",
         callback_query_id=query.id,
         message_id=message.message_id if message is not None else None,
-        log_text=log_excerpt(query.data),
     )
 
 
@@ -478,7 +465,7 @@ _TAG_NAME_RE = re.compile(r"</?\s*([a-zA-Z0-9-]+)")
 
 
 def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def split_html(html: str, limit: int = MAX_TEXT) -> list[str]:

@@ -1,106 +1,67 @@
-"""The Telegram channel: python-telegram-bot's ``Application`` in polling or webhook mode.
+"""The Telegram channel: python-telegram-bot's ``Bot`` behind polling or a webhook.
 
-Every update goes through one handler (:meth:`TelegramChannel.handle_update`): translate it
-(:mod:`.adapter`), claim its ``update_id`` (a redelivery is a no-op, across restarts), acknowledge a
-button press, ask the core, deliver the replies. Updates of one chat are handled in order; chats
-run concurrently.
+Every update goes through :meth:`TelegramChannel.handle_update`: translate it (:mod:`.adapter`),
+then the shared inbound pipeline (:mod:`bot.channels.inbound`) claims ``bot_id:update_id`` in
+the core's transaction, handles it and delivers the replies. A webhook post is answered 200
+only once that is done (or was done before), 503 otherwise so Telegram delivers it again;
+polling acknowledges an update (advances the offset) only then (:mod:`.polling`). Updates of one
+user are handled in order; users run concurrently, up to the pipeline's slots.
+
+Webhook mode sets the webhook at start and never deletes it (the other workers of the fleet
+serve it too). Polling mode refuses to start while a webhook is set or another process polls
+the same bot (:mod:`.polling`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import functools
 import hmac
-import html as html_lib
-import json
 import logging
-import re
-import warnings
-import weakref
-from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from sqlalchemy import delete
-from telegram import (
-    BotCommand,
-    InlineKeyboardMarkup,
-    InputFile,
-    LinkPreviewOptions,
-    MenuButtonCommands,
-    Update,
-)
-from telegram.constants import ChatAction, ParseMode
+from telegram import BotCommand, MenuButtonCommands, Update
+from telegram.constants import ChatAction
 from telegram.error import (
     BadRequest,
-    ChatMigrated,
-    Conflict,
     Forbidden,
     InvalidToken,
+    NetworkError,
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
-from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
+from telegram.ext import Application, ApplicationBuilder
 
-from bot.channels.base import (
-    Channel,
-    PermanentError,
-    RetryLater,
-    StartupError,
-    TransientError,
-    Unreachable,
-)
+from bot.channels.base import Channel, RetryLater, StartupError, TransientError
+from bot.channels.inbound import BadRequest as BadBody
+from bot.channels.inbound import InboundPipeline, parse_json, read_body
 from bot.channels.telegram.adapter import (
     ALLOWED_UPDATES,
     CHANNEL,
     MAX_PHOTO_BYTES,
     Inbound,
-    Outgoing,
-    Poll,
     PollVote,
     parse_update,
     poll_vote_event,
-    render,
 )
+from bot.channels.telegram.delivery import TelegramDelivery, file_url, retry_after_seconds
+from bot.channels.telegram.polling import Poller
 from bot.config import Settings
 from bot.core.events import InboundEvent, UnsupportedEvent, UserRef
 from bot.core.replies import Reply
-from bot.db import repo
 from bot.db.models import utcnow
 from bot.db.models_telegram import TelegramPoll
 from bot.runtime import Runtime
-from bot.web.app import MAX_BODY_BYTES
+
+__all__ = ["TelegramChannel", "file_url", "retry_after_seconds", "webhook_path"]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-# We call getUpdates raw on purpose (see _poll): one unreadable update must not stall polling.
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
-
-
-class _Blocked(Exception):
-    """The user blocked the bot (Forbidden): stop delivering to them."""
-
-
-def file_url(api_url: str) -> str:
-    """The file-download base for an API base URL (``…/bot`` → ``…/file/bot``)."""
-    base = api_url.rstrip("/")
-    if base.endswith("/bot"):
-        return base[: -len("bot")] + "file/bot"
-    return base + "/file/bot"
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    """``RetryAfter.retry_after`` is an int or a timedelta in v22, depending on PTB_TIMEDELTA."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def webhook_path(url: str) -> str:
@@ -108,24 +69,21 @@ def webhook_path(url: str) -> str:
     return path or "/telegram"
 
 
-class TelegramChannel(Channel):
+def is_update(data: object) -> bool:
+    """A JSON object with an integer ``update_id`` (``true`` is not an integer here)."""
+    return isinstance(data, dict) and type(data.get("update_id")) is int
+
+
+class TelegramChannel(TelegramDelivery, Channel):
     """Telegram through python-telegram-bot v22."""
 
     name: ClassVar[str] = CHANNEL
 
-    #: Retries for network errors and 5xx: first delay, cap, and attempts in all.
-    backoff_base: float = 0.5
-    backoff_cap: float = 8.0
-    max_attempts: int = 5
-    #: A 429 asking for a longer wait than this, inside a conversation, is given up on.
-    max_retry_after: float = 60.0
     #: Long-polling timeout (seconds) and the cap on the back-off between failed polls.
     poll_timeout: int = 25
     poll_backoff_cap: float = 30.0
     #: Show "typing…" when the core takes longer than this (seconds).
     typing_after: float = 0.8
-    #: Updates handled at once (different chats; one chat's updates stay in order).
-    concurrency: int = 32
     #: Quiz polls older than this are forgotten at start-up (an answer then counts as stale).
     poll_memory: timedelta = timedelta(days=30)
 
@@ -144,20 +102,17 @@ class TelegramChannel(Channel):
             .base_url(settings.telegram_api_url)
             .base_file_url(file_url(settings.telegram_api_url))
             .updater(None)
-            .concurrent_updates(self.concurrency)
             .build()
         )
-        self.application.add_handler(TypeHandler(Update, self._on_update))
-        self.application.add_error_handler(self._on_error)
         self.webhook_url = settings.telegram_webhook_url
         self.quiz_polls = settings.telegram_quiz_polls
         self.bot_id = 0
         self.bot_username = ""
         self._accepting = False
-        self._poll_task: asyncio.Task[None] | None = None
-        self._chat_locks: weakref.WeakValueDictionary[int | str, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
+        self.poller: Poller | None = None
+        self.pipeline = InboundPipeline(runtime, CHANNEL, self._deliver)
+        self._typing: dict[str, asyncio.TimerHandle] = {}
+        self._typing_tasks: set[asyncio.Task[bool]] = set()
         self._warned: set[str] = set()
 
     @property
@@ -184,7 +139,10 @@ class TelegramChannel(Channel):
             ) from None
         me = self.bot.bot
         self.bot_id, self.bot_username = me.id, me.username or ""
-        await self.application.start()
+        if not self.webhook_url:
+            # Before anything else: a second poller must not touch the first one's bot.
+            self.poller = Poller(self)
+            await self.poller.claim()
         self.runtime.core.senders[self.name] = self.send
         await self._forget_polls(utcnow() - self.poll_memory)
         await self._set_commands()
@@ -192,9 +150,8 @@ class TelegramChannel(Channel):
             await self._set_webhook()
             mode = f"webhook at {webhook_path(self.webhook_url)}"
         else:
-            # A webhook left from an earlier run would make getUpdates fail with 409.
-            await self._cosmetic("deleteWebhook", lambda: self.bot.delete_webhook())
-            self._poll_task = asyncio.create_task(self._poll(), name="telegram-polling")
+            assert self.poller is not None
+            self.poller.start()
             mode = "long polling"
         self._accepting = True
         log.info("telegram: @%s is up (%s)", self.bot_username, mode)
@@ -202,16 +159,19 @@ class TelegramChannel(Channel):
     async def stop(self) -> None:
         """Stop taking updates, finish the ones in flight, close the HTTP connections."""
         self._accepting = False
-        if self._poll_task is not None:
-            self._poll_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poll_task
-            self._poll_task = None
+        if self.poller is not None:
+            await self.poller.stop()
+            self.poller = None
+        await self.drain()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
         if self.runtime.core.senders.get(self.name) == self.send:
             del self.runtime.core.senders[self.name]
+
+    async def drain(self) -> None:
+        """Wait until every update taken so far has been handled and answered."""
+        await self.pipeline.drain()
 
     async def _set_webhook(self) -> None:
         secret = self.settings.telegram_webhook_secret
@@ -247,51 +207,12 @@ class TelegramChannel(Channel):
 
     # ----------------------------------------------------------------------- receiving
 
-    async def _poll(self) -> None:
-        """Long polling: fetch raw updates and queue them for the Application."""
-        offset: int | None = None
-        delay = 0.0
-        while True:
-            try:
-                raw = await self.bot.do_api_request(
-                    "getUpdates",
-                    api_kwargs={
-                        "offset": offset,
-                        "timeout": self.poll_timeout,
-                        "allowed_updates": list(ALLOWED_UPDATES),
-                    },
-                    read_timeout=self.poll_timeout + 10,
-                )
-            except RetryAfter as exc:
-                await asyncio.sleep(retry_after_seconds(exc))
-                continue
-            except (TelegramError, ValueError, TypeError) as exc:
-                delay = min(self.poll_backoff_cap, max(self.backoff_base, delay * 2))
-                if isinstance(exc, Conflict):
-                    log.warning(
-                        "telegram: getUpdates conflict (another instance polling, or a webhook "
-                        "is set): %s; retrying in %.1fs",
-                        exc,
-                        delay,
-                    )
-                else:
-                    log.warning("telegram: getUpdates failed (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                continue
-            delay = 0.0
-            for item in raw if isinstance(raw, list) else []:
-                update_id = item.get("update_id") if isinstance(item, dict) else None
-                if isinstance(update_id, int):
-                    offset = max(offset or 0, update_id + 1)
-                update = self.decode(item)
-                if update is not None:
-                    await self.application.update_queue.put(update)
-
     def decode(self, data: object) -> Update | None:
         """An ``Update`` from JSON, or None (logged) when Telegram sent something we can't read."""
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        if not is_update(data):
             log.warning("telegram: skipped an update without an update_id")
             return None
+        assert isinstance(data, dict)
         try:
             update = Update.de_json(data, self.bot)
         except Exception as exc:
@@ -304,96 +225,132 @@ class TelegramChannel(Channel):
         return update
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """Telegram's POST: check the secret, the size and the JSON, then queue the update."""
+        """Telegram's POST: check the secret, the size and the JSON, then handle the update.
+
+        200 once the update is handled and answered (or was before); 503 asks Telegram to
+        deliver it again (starting, shutting down, no slot in time, the database unavailable).
+        """
         secret = self.settings.telegram_webhook_secret
         assert secret is not None
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
             log.warning("telegram webhook: wrong or missing secret token from %s", request.remote)
             return web.Response(status=403, text="forbidden")
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            return web.Response(status=413, text="too large")
         try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return web.Response(status=413, text="too large")
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return web.Response(status=400, text="malformed JSON")
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            data = parse_json(await read_body(request))
+        except BadBody as exc:
+            return exc.response()
+        if not is_update(data):
             return web.Response(status=400, text="not an update")
         if not self._accepting:
             # Starting or shutting down: Telegram retries later, nothing is lost.
             return web.Response(status=503, text="not ready")
         update = self.decode(data)
-        if update is not None:
-            await self.application.update_queue.put(update)
-        return web.Response(text="ok")
+        if update is None or await self.handle_update(update):
+            return web.Response(text="ok")
+        return web.Response(status=503, text="try again later")
 
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self.handle_update(update)
-
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error(
-            "telegram: unhandled error for update %s: %r",
-            getattr(update, "update_id", "?"),
-            context.error,
-        )
-
-    async def handle_update(self, update: Update) -> None:
-        """Handle one update end to end; never raises."""
+    async def handle_update(self, update: Update, *, wait: float | None = -1.0) -> bool:
+        """Handle one update end to end; True once it is safe to acknowledge. Never raises."""
         inbound: Inbound | None = None
+        key = f"{self.bot_id}:{update.update_id}"
         try:
             inbound = parse_update(update, self.bot_id, self.bot_username)
             if inbound.kind == "unreadable":
                 log.warning("telegram: skipped update %s with ill-typed fields", update.update_id)
             if not inbound.acts:
-                return
-            key: int | str = update.update_id
-            if inbound.chat_id is not None:
-                key = inbound.chat_id
+                return True
+            if inbound.blocked is not None:
+                blocked = functools.partial(self._blocked, key, inbound.blocked)
+                return await self.pipeline.run(key, inbound.blocked, blocked, wait=wait)
+            if inbound.event is not None:
+                user = inbound.event.user
             elif inbound.poll_vote is not None:
-                key = inbound.poll_vote.user_id  # their private chat: same lock as their taps
-            lock = self._chat_locks.get(key)
-            if lock is None:
-                lock = self._chat_locks.setdefault(key, asyncio.Lock())
-            async with lock:
-                await self._handle(update, inbound)
+                user = UserRef(CHANNEL, str(inbound.poll_vote.user_id))
+            else:
+                return True
+            route: dict[str, Any] = {
+                "chat_id": inbound.chat_id,
+                "edit": inbound.message_id,
+                "typing": key,
+            }
+            make_event = functools.partial(self._event, key, inbound, route)
+            try:
+                return await self.pipeline.run(key, user, make_event, route, wait=wait)
+            finally:
+                self._stop_typing(key)
         except Exception as exc:
             self._log_failure(update, inbound, exc)
-            if inbound is not None and inbound.event is not None and inbound.chat_id is not None:
-                with contextlib.suppress(Exception):
-                    replies = await self.runtime.core.apologise(inbound.event, exc)
-                    await self.deliver(inbound.chat_id, inbound.event.user, replies)
+            return False
 
-    async def _handle(self, update: Update, inbound: Inbound) -> None:
-        async with self.runtime.db.transaction() as session:
-            fresh = await repo.claim_message(session, CHANNEL, f"{self.bot_id}:{update.update_id}")
-        if not fresh:
-            log.debug("telegram: update %s was already handled", update.update_id)
-            return
+    async def _event(
+        self, key: str, inbound: Inbound, route: dict[str, Any]
+    ) -> InboundEvent | None:
+        """The core's event for an update (fills ``route`` for a poll answer's chat)."""
         if inbound.callback_query_id is not None:
             query_id = inbound.callback_query_id
             await self._cosmetic(
                 "answerCallbackQuery", lambda: self.bot.answer_callback_query(query_id)
             )
-        if inbound.blocked is not None:
-            await self._mark_unreachable(inbound.blocked, "blocked")
-            return
         event, chat_id = inbound.event, inbound.chat_id
         if inbound.poll_vote is not None:
             event, chat_id = await self._poll_vote(inbound.poll_vote)
+            route["chat_id"], route["edit"] = chat_id, None
         if event is None or chat_id is None:
-            return
+            return None
         if (
             isinstance(event, UnsupportedEvent)
             and inbound.photo_file_id is not None
             and await self.runtime.core.wants_media(event.user)
         ):
             event = dataclasses.replace(event, data=await self._download(inbound.photo_file_id))
-        replies = await self._ask_core(event, chat_id)
-        await self.deliver(chat_id, event.user, replies, edit_message_id=inbound.message_id)
+        self._start_typing(key, chat_id)
+        return event
+
+    async def _blocked(self, key: str, user: UserRef) -> None:
+        """The user blocked the bot: mark them unreachable (in their turn, once)."""
+        if await self.pipeline.claim_only(key):
+            await self._mark_unreachable(user, "blocked")
+
+    def _start_typing(self, key: str, chat_id: int) -> None:
+        """Show "typing…" if the core takes longer than ``typing_after``."""
+
+        def fire() -> None:
+            call = lambda: self.bot.send_chat_action(chat_id, ChatAction.TYPING)  # noqa: E731
+            task = asyncio.ensure_future(self._cosmetic("sendChatAction", call))
+            self._typing_tasks.add(task)
+            task.add_done_callback(self._typing_tasks.discard)
+
+        self._typing[key] = asyncio.get_running_loop().call_later(self.typing_after, fire)
+
+    def _stop_typing(self, key: str) -> None:
+        handle = self._typing.pop(key, None)
+        if handle is not None:
+            handle.cancel()
+
+    async def _deliver(self, user: UserRef, replies: list[Reply], route: dict[str, Any]) -> None:
+        """Deliver in the chat the update came from; a platform refusal is logged, not retried.
+
+        Network trouble that outlasts the retries raises, so the update is delivered again.
+        """
+        self._stop_typing(str(route.get("typing")))
+        chat_id = route.get("chat_id")
+        if not isinstance(chat_id, int):
+            return
+        edit = route.get("edit")
+        try:
+            await self.deliver(
+                chat_id, user, replies, edit_message_id=edit if isinstance(edit, int) else None
+            )
+        except RetryAfter as exc:
+            raise RetryLater(str(exc), retry_after_seconds(exc)) from None
+        except NetworkError as exc:  # TimedOut too; BadRequest and Forbidden are not
+            if isinstance(exc, BadRequest | Forbidden):
+                log.warning("telegram: a reply was refused (%s); not retried", exc)
+                return
+            raise TransientError(str(exc)) from None
+        except TelegramError as exc:
+            log.warning("telegram: a reply was refused (%s); not retried", exc)
 
     async def _poll_vote(self, vote: PollVote) -> tuple[InboundEvent | None, int | None]:
         """The button press a quiz-poll answer stands for, and the chat to answer in."""
@@ -439,228 +396,12 @@ class TelegramChannel(Channel):
         except Exception as exc:
             log.warning("telegram: could not forget old quiz polls (%s)", type(exc).__name__)
 
-    async def _ask_core(self, event: InboundEvent, chat_id: int) -> list[Reply]:
-        task = asyncio.ensure_future(self.runtime.core.handle(event))
-        done, _ = await asyncio.wait({task}, timeout=self.typing_after)
-        if not done:
-            await self._cosmetic(
-                "sendChatAction",
-                lambda: self.bot.send_chat_action(chat_id, ChatAction.TYPING),
-            )
-        return await task
-
     def _log_failure(self, update: Update, inbound: Inbound | None, exc: BaseException) -> None:
         log.error(
-            "telegram: update %s failed (chat type %s, %s event, text %r): %s: %s",
+            "telegram: update %s failed (chat type %s, %s event): %s",
             update.update_id,
             inbound.chat_type if inbound else "?",
             inbound.kind if inbound else "?",
-            inbound.log_text if inbound else "",
             type(exc).__name__,
-            exc,
             exc_info=exc,
         )
-
-    # ----------------------------------------------------------------------- delivering
-
-    async def deliver(
-        self,
-        chat_id: int,
-        user: UserRef,
-        replies: Sequence[Reply],
-        *,
-        edit_message_id: int | None = None,
-    ) -> None:
-        """Replies inside a conversation: retried, edited in place where asked, in order."""
-        try:
-            for i, reply in enumerate(replies):
-                if (
-                    i == 0
-                    and reply.replace
-                    and edit_message_id is not None
-                    and await self._edit(chat_id, edit_message_id, reply)
-                ):
-                    continue
-                for message in render(reply, quiz_polls=self.quiz_polls):
-                    if message.poll is not None:
-                        chat_id = await self._send_poll(chat_id, user, message.poll, reply)
-                        continue
-                    chat_id = await self._send_one(chat_id, message, self._retrying)
-        except _Blocked as exc:
-            await self._mark_unreachable(user, str(exc))
-
-    async def _send_poll(self, chat_id: int, user: UserRef, poll: Poll, reply: Reply) -> int:
-        """A question as a quiz poll, remembered so its answer maps back; buttons if refused."""
-        try:
-            sent = await self._retrying(
-                lambda: self.bot.send_poll(
-                    chat_id,
-                    poll.question,
-                    list(poll.options),
-                    is_anonymous=False,
-                    type="quiz",
-                    correct_option_ids=[poll.correct],
-                    explanation=poll.explanation or None,
-                )
-            )
-            poll_id = sent.poll.id if sent is not None and sent.poll is not None else None
-            if not isinstance(poll_id, str):
-                raise BadRequest("sendPoll returned no poll")
-        except Forbidden as exc:
-            raise _Blocked(str(exc)) from None
-        except (TelegramError, TypeError, ValueError) as exc:
-            # Refused, or an answer this library can't read (an older Bot API server).
-            log.warning("telegram: sendPoll failed (%s); showing the question as buttons", exc)
-            for message in render(reply):
-                chat_id = await self._send_one(chat_id, message, self._retrying)
-            return chat_id
-        async with self.runtime.db.transaction() as session:
-            await session.execute(
-                repo.insert_ignore(session, TelegramPoll, ["poll_id"]).values(
-                    poll_id=poll_id,
-                    chat_id=chat_id,
-                    user_id=user.external_id,
-                    payloads=list(poll.payloads),
-                    created_at=utcnow(),
-                )
-            )
-        return chat_id
-
-    async def send(self, external_id: str, replies: Sequence[Reply]) -> None:
-        """Deliver to one user outside a conversation (broadcasts); raises a DeliveryError."""
-        try:
-            chat_id = int(external_id)
-        except ValueError:
-            raise PermanentError(f"not a Telegram chat id: {external_id!r}") from None
-        try:
-            for reply in replies:
-                for message in render(reply):
-                    chat_id = await self._send_one(chat_id, message, self._once)
-        except _Blocked as exc:
-            raise Unreachable(str(exc)) from None
-        except RetryAfter as exc:
-            raise RetryLater(str(exc), retry_after_seconds(exc)) from None
-        except (BadRequest, InvalidToken, Conflict) as exc:
-            raise PermanentError(str(exc)) from None
-        except TelegramError as exc:
-            raise TransientError(str(exc)) from None
-
-    async def _edit(self, chat_id: int, message_id: int, reply: Reply) -> bool:
-        """Edit the pressed message in place; False if it can't be (then a new one is sent)."""
-        messages = render(reply)
-        if len(messages) != 1 or messages[0].image is not None:
-            return False
-        message = messages[0]
-        if message.markup is not None and not isinstance(message.markup, InlineKeyboardMarkup):
-            return False
-        try:
-            await self._retrying(
-                lambda: self.bot.edit_message_text(
-                    message.text,
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=message.markup,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                )
-            )
-        except Forbidden as exc:
-            raise _Blocked(str(exc)) from None
-        except BadRequest as exc:
-            if "not modified" in str(exc).lower():
-                return True
-            log.info("telegram: could not edit a message (%s); sending a new one", exc)
-            return False
-        return True
-
-    async def _send_one(
-        self,
-        chat_id: int,
-        message: Outgoing,
-        call: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]],
-    ) -> int:
-        """Send one message; returns the chat id (changed if the group became a supergroup)."""
-        html = True
-        for _ in range(3):
-            try:
-                await call(functools.partial(self._api_send, chat_id, message, html=html))
-                return chat_id
-            except Forbidden as exc:
-                raise _Blocked(str(exc)) from None
-            except ChatMigrated as exc:
-                chat_id = exc.new_chat_id
-            except BadRequest as exc:
-                if not html or "parse" not in str(exc).lower():
-                    raise
-                # Should never happen (the renderer escapes everything); plain text still helps.
-                log.error("telegram: HTML was rejected (%s); sending plain text", exc)
-                html = False
-        return chat_id
-
-    async def _api_send(self, chat_id: int, message: Outgoing, *, html: bool) -> Any:
-        text = message.text if html else _strip_tags(message.text)
-        mode = ParseMode.HTML if html else None
-        if message.image is not None:
-            return await self.bot.send_photo(
-                chat_id,
-                InputFile(message.image.data, filename=message.image.filename),
-                caption=text or None,
-                parse_mode=mode,
-                reply_markup=message.markup,
-            )
-        return await self.bot.send_message(
-            chat_id,
-            text,
-            parse_mode=mode,
-            reply_markup=message.markup,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        )
-
-    # ----------------------------------------------------------------------- call policies
-
-    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Honour 429 (sleep ``retry_after``), retry network errors and 5xx with capped backoff."""
-        delay = self.backoff_base
-        attempt = 1
-        while True:
-            try:
-                return await call()
-            except RetryAfter as exc:
-                wait = retry_after_seconds(exc)
-                if attempt >= self.max_attempts or wait > self.max_retry_after:
-                    raise
-                log.info("telegram: rate limited, retrying in %.1fs", wait)
-                await asyncio.sleep(wait)
-            except (BadRequest, Forbidden, InvalidToken, ChatMigrated, Conflict):
-                raise
-            except TelegramError as exc:  # NetworkError, TimedOut, 5xx, an unreadable answer
-                if attempt >= self.max_attempts:
-                    raise
-                log.info("telegram: %s; retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(self.backoff_cap, delay * 2)
-            attempt += 1
-
-    @staticmethod
-    async def _once(call: Callable[[], Awaitable[T]]) -> T:
-        return await call()
-
-    async def _cosmetic(self, method: str, call: Callable[[], Awaitable[Any]]) -> bool:
-        """A call the user can do without: a failure is logged once per method, never raised."""
-        try:
-            await call()
-        except Exception as exc:
-            if method not in self._warned:
-                self._warned.add(method)
-                log.warning("telegram: %s failed (%s); carrying on without it", method, exc)
-            return False
-        return True
-
-    async def _mark_unreachable(self, user: UserRef, reason: str) -> None:
-        log.info("telegram: a user blocked the bot; marking them unreachable")
-        async with self.runtime.db.transaction() as session:
-            await repo.mark_unreachable(session, user, reason[:64])
-
-
-def _strip_tags(text: str) -> str:
-    return html_lib.unescape(re.sub(r"<[^<>]*>", "", text))

@@ -11,6 +11,7 @@ its pixels (no EXIF, no GPS) before it is kept in the state, stored or forwarded
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Any
 
@@ -228,7 +229,7 @@ async def take_photo(ctx: Context, event: UnsupportedEvent, data: dict[str, Any]
     try:
         if not event.data:  # the channel could not fetch the picture
             raise BadPhoto("no data")
-        clean = strip_metadata(event.data)
+        clean = event.data if event.clean else await asyncio.to_thread(strip_metadata, event.data)
     except BadPhoto:
         await ctx.log("report", "photo_unreadable")
         ctx.reply(

@@ -1,0 +1,309 @@
+"""WhatsApp outbound: replies in a conversation, and sends outside one (broadcasts, notices).
+
+:mod:`bot.channels.whatsapp.render` turns replies into messages. In a conversation, rate limits
+and network errors are retried with capped backoff and every other error is logged with its
+code. :meth:`WhatsAppOutbound.send` (broadcasts, notifications) raises the
+:class:`~bot.channels.base.DeliveryError` subclasses instead, and respects the 24-hour window:
+outside it only an approved template (:meth:`WhatsAppOutbound.send_template`) may be sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import mimetypes
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.base import (
+    DeliveryError,
+    PermanentError,
+    RetryLater,
+    TransientError,
+    Unreachable,
+)
+from bot.channels.whatsapp import render as wa_render
+from bot.channels.whatsapp.api import REENGAGEMENT, UNDELIVERABLE, GraphAPI, GraphError
+from bot.core.events import UserRef
+from bot.core.formatting import to_plain
+from bot.core.message_templates import KIND as TEMPLATE_KIND
+from bot.core.message_templates import Template
+from bot.core.replies import Reply
+from bot.db import repo
+from bot.db.models import User, utcnow
+from bot.db.models_whatsapp import WhatsAppMessage, WhatsAppOptionPage
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "whatsapp"
+#: The template (content id) that carries a broadcast outside the 24-hour window.
+BROADCAST_TEMPLATE = "update"
+#: Longest text put into one template parameter.
+TEMPLATE_PARAM_MAX = 1000
+#: Free-form messages are allowed for this long after the user's last message.
+WINDOW = timedelta(hours=24)
+
+
+class OutsideWindow(PermanentError):
+    """The user last wrote more than 24 hours ago (or never): only a template may be sent."""
+
+
+def masked(wa_id: str) -> str:
+    """A WhatsApp id as logs show it: the phone number is personal data."""
+    return "…" + wa_id[-4:]
+
+
+def _upsert(
+    session: AsyncSession,
+    model: Any,
+    key: list[str],
+    values: dict[str, Any],
+    update_cols: list[str],
+) -> Any:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(model).values(**values)
+    return stmt.on_conflict_do_update(
+        index_elements=key, set_={c: getattr(stmt.excluded, c) for c in update_cols}
+    )
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """What sending needs to know about a user: their language and their window."""
+
+    locale: str
+    last_seen_at: datetime | None
+    reachable: bool
+
+    def in_window(self, now: datetime) -> bool:
+        return self.last_seen_at is not None and now - self.last_seen_at < WINDOW
+
+
+class WhatsAppOutbound:
+    """The sending half of :class:`~bot.channels.whatsapp.channel.WhatsAppChannel`."""
+
+    runtime: Runtime
+    api: GraphAPI
+    #: Awaitable sleep, replaceable in tests that count backoffs.
+    sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
+    #: Attempts per message in a conversation (rate limits and network errors are retried).
+    max_attempts = 3
+    #: First backoff in seconds (doubles per attempt) and the cap on any single wait.
+    retry_base = 1.0
+    max_backoff = 30.0
+
+    async def recipient(self, wa_id: str) -> Recipient:
+        core = self.runtime.core
+        async with self.runtime.db.transaction() as session:
+            row = (
+                await session.execute(
+                    select(
+                        User.locale, User.language_code, User.last_seen_at, User.reachable
+                    ).where(User.channel == CHANNEL, User.external_id == wa_id)
+                )
+            ).first()
+        if row is None:
+            return Recipient(core.user_locale(None, None), None, True)
+        return Recipient(
+            core.user_locale(row.locale, row.language_code), row.last_seen_at, row.reachable
+        )
+
+    async def in_window(self, external_id: str) -> bool:
+        """May free-form messages be sent to this user now (they wrote in the last 24 hours)?"""
+        return (await self.recipient(external_id)).in_window(utcnow())
+
+    async def converse(self, wa_id: str, replies: Sequence[Reply]) -> None:
+        """Deliver the core's answer to an inbound message; never raises."""
+        if not replies:
+            return
+        recipient = await self.recipient(wa_id)
+        _ = self.runtime.core.translator(recipient.locale).gettext
+        await self._converse_messages(wa_id, wa_render.render(replies, _))
+
+    async def _converse_messages(self, wa_id: str, messages: Sequence[wa_render.Outgoing]) -> None:
+        for out in messages:
+            try:
+                await self._send_one(wa_id, out, retry=True)
+            except DeliveryError as exc:
+                log.warning(
+                    "WhatsApp reply to %s not delivered (%s): %s",
+                    masked(wa_id),
+                    type(exc).__name__,
+                    exc.reason,
+                )
+                return
+            except Exception:
+                log.exception("unexpected error sending a WhatsApp reply")
+                return
+
+    async def send(
+        self,
+        external_id: str,
+        replies: Sequence[Reply],
+        *,
+        template: str | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> None:
+        """Deliver ``replies`` outside a conversation (broadcasts, notifications).
+
+        Inside the 24-hour window they are sent as is. Outside it (or when WhatsApp answers
+        131047) the approved ``template`` is sent instead with ``params``; without a template
+        this raises :class:`OutsideWindow` (a PermanentError).
+        """
+        await self.send_messages(external_id, replies, template=template, params=params)
+
+    async def send_broadcast(self, external_id: str, replies: Sequence[Reply]) -> str | None:
+        """A broadcast: free-form inside the 24-hour window, else the approved update template.
+
+        The template's one parameter carries the broadcast's text on one line (WhatsApp refuses
+        newlines and tabs in template parameters).
+        """
+        text = " ".join(to_plain(r.text) for r in replies if r.text)
+        message = " ".join(text.split())[:TEMPLATE_PARAM_MAX]
+        ids = await self.send_messages(
+            external_id, replies, template=BROADCAST_TEMPLATE, params={"message": message}
+        )
+        return ids[0] if ids else None
+
+    async def send_messages(
+        self,
+        external_id: str,
+        replies: Sequence[Reply],
+        *,
+        template: str | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """Like :meth:`send`, returning the WhatsApp message ids (for delivery statistics)."""
+        recipient = await self.recipient(external_id)
+        if not recipient.reachable:
+            raise Unreachable("the user was marked unreachable")
+        if recipient.in_window(utcnow()):
+            _ = self.runtime.core.translator(recipient.locale).gettext
+            ids: list[str] = []
+            try:
+                for out in wa_render.render(replies, _):
+                    ids.append(await self._send_one(external_id, out, retry=False))
+            except OutsideWindow:
+                if template is None or ids:
+                    raise
+            else:
+                return ids
+        if template is None:
+            raise OutsideWindow("outside the 24-hour window and no template given")
+        return [
+            await self.send_template(external_id, template, params or {}, locale=recipient.locale)
+        ]
+
+    def template(self, template_id: str, locale: str) -> Template | None:
+        item = self.runtime.content.get(TEMPLATE_KIND, template_id, locale)
+        return item if isinstance(item, Template) else None
+
+    async def send_template(
+        self,
+        external_id: str,
+        template_id: str,
+        params: Mapping[str, str],
+        *,
+        locale: str | None = None,
+    ) -> str:
+        """Send an approved template (allowed at any time); return its message id."""
+        if locale is None:
+            locale = (await self.recipient(external_id)).locale
+        tpl = self.template(template_id, locale)
+        if tpl is None:
+            raise PermanentError(f"no WhatsApp template {template_id!r} in content")
+        try:
+            payload = tpl.payload(params)
+        except ValueError as exc:
+            raise PermanentError(str(exc)) from None
+        out = wa_render.Outgoing({"type": "template", "template": payload})
+        return await self._send_one(external_id, out, retry=False, template=template_id)
+
+    async def _send_one(
+        self, wa_id: str, out: wa_render.Outgoing, *, retry: bool, template: str | None = None
+    ) -> str:
+        """Send one message (uploading its image, storing its pages); map failures to errors."""
+        message = dict(out.message)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                if out.image is not None and "id" not in message["image"]:
+                    mime = mimetypes.guess_type(out.image.filename)[0] or "image/png"
+                    media_id = await self.api.upload_media(out.image.data, out.image.filename, mime)
+                    message["image"] = {**message["image"], "id": media_id}
+                message_id = await self.api.send_message(wa_id, message)
+                break
+            except GraphError as exc:
+                if retry and attempt < self.max_attempts and (exc.rate_limited or exc.transient):
+                    wait = exc.wait if exc.rate_limited else self.retry_base * 2 ** (attempt - 1)
+                    log.warning(
+                        "WhatsApp error %s sending to %s; retrying in %.1fs",
+                        exc.code or exc.status,
+                        masked(wa_id),
+                        min(wait, self.max_backoff),
+                    )
+                    await self.sleep(min(wait, self.max_backoff))
+                    continue
+                raise await self._delivery_error(wa_id, exc) from None
+        now = utcnow()
+        async with self.runtime.db.transaction() as session:
+            await session.execute(
+                _upsert(
+                    session,
+                    WhatsAppMessage,
+                    ["message_id"],
+                    {
+                        "message_id": message_id[:128],
+                        "wa_id": wa_id[:64],
+                        "kind": out.kind[:16],
+                        "template": template,
+                        "status": "accepted",
+                        "created_at": now,
+                        "updated_at": now,
+                    },
+                    ["kind", "template"],
+                )
+            )
+            if out.pages is not None:
+                await session.execute(
+                    _upsert(
+                        session,
+                        WhatsAppOptionPage,
+                        ["wa_id"],
+                        {
+                            "wa_id": wa_id[:64],
+                            "token": out.pages.token,
+                            "text": out.pages.text,
+                            "options": [list(o) for o in out.pages.options],
+                            "created_at": now,
+                        },
+                        ["token", "text", "options", "created_at"],
+                    )
+                )
+        return message_id
+
+    async def _delivery_error(self, wa_id: str, exc: GraphError) -> DeliveryError:
+        reason = f"WhatsApp error {exc.code or exc.status}: {exc.message}"
+        log.warning("WhatsApp send to %s failed: %s", masked(wa_id), reason)
+        if exc.rate_limited:
+            return RetryLater(reason, exc.wait)
+        if exc.code == UNDELIVERABLE:
+            async with self.runtime.db.transaction() as session:
+                await repo.mark_unreachable(
+                    session, UserRef(CHANNEL, wa_id), f"whatsapp {exc.code}"
+                )
+            return Unreachable(reason)
+        if exc.code == REENGAGEMENT:
+            return OutsideWindow(f"outside the 24-hour window ({reason})")
+        if exc.transient:
+            return TransientError(reason)
+        return PermanentError(reason)
