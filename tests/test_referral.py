@@ -28,7 +28,9 @@ async def test_a_deep_link_records_the_referral_and_onboards(runtime: Runtime) -
     assert "Teman Pemilih" in d.text and d.buttons == ["Bahasa Indonesia", "English"]
     [ref] = await rows(runtime, UserReferral)
     assert ref.code_id == code_id
-    assert await events(runtime, "referral") == [("referral_joined", {"code_kind": "school"})]
+    assert await events(runtime, "referral") == [
+        ("referral_joined", {"code": "SMANEGERI1BLORA", "code_kind": "school"})
+    ]
     # First touch wins: a later link changes nothing.
     _, other = await make_code(runtime, "Rina", "volunteer", "rina")
     await d.say(f"/start ref_{other}")
@@ -42,7 +44,7 @@ async def test_a_ref_first_message_records_the_referral(runtime: Runtime) -> Non
     assert "pilih bahasa" in d.text.lower()
     [ref] = await rows(runtime, UserReferral)
     assert ref.code_id == code_id
-    assert ("referral_joined", {"code_kind": "volunteer"}) in await events(runtime, "referral")
+    assert ("referral_joined", {"code": "RINA-01", "code_kind": "volunteer"}) in await events(runtime, "referral")
 
 
 async def test_an_unknown_code_gets_a_kind_word_and_still_onboards(runtime: Runtime) -> None:
@@ -69,7 +71,8 @@ async def test_a_users_personal_link_works_as_a_code(runtime: Runtime) -> None:
     await b.say(f"/start ref_{code_text}")
     [ref] = await rows(runtime, UserReferral)
     assert ref.code_id == code_id
-    assert ("referral_joined", {"code_kind": "user"}) in await events(runtime, "referral")
+    joined = ("referral_joined", {"code": code_text, "code_kind": "user"})
+    assert joined in await events(runtime, "referral")
 
 
 async def test_an_existing_member_is_not_attributed(runtime: Runtime) -> None:

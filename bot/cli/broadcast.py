@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import signal
 import sys
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -19,12 +19,11 @@ from bot.core.content import ContentErrors
 from bot.core.formatting import to_terminal
 from bot.core.i18n import available_locales
 from bot.core.segments import SegmentError, audience_size, parse_segment
+from bot.core.timezones import WIB
 from bot.db import repo
 from bot.db.models import User
 from bot.db.models_broadcast import QUEUED, SENDING
 from bot.runtime import Runtime, open_runtime
-
-WIB = timezone(timedelta(hours=7), "WIB")
 
 
 @click.group("broadcast")

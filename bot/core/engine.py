@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.core import notifications
 from bot.core.content import ContentStore
 from bot.core.context import Context
 from bot.core.events import (
@@ -81,7 +82,8 @@ class Core:
         )
         self.after_hooks: list[AfterHook] = []
         self.handle_observers: list[HandleObserver] = []
-        #: channel name → sender; channels register themselves when they start.
+        #: channel name → sender; channels register themselves when they start (notifications
+        #: no longer use it: they go through the outbox, see bot.core.notifications).
         self.senders: dict[str, Sender] = {}
         #: "Now" for flows that depend on the date (countdowns); tests replace it.
         self.clock: Callable[[], datetime] = utcnow
@@ -138,7 +140,6 @@ class Core:
                 self._observe(event, started, exc)
                 return replies
             self._observe(event, started, None)
-        await self._deliver_notifications(ctx.notifications)
         return ctx.replies
 
     def _observe(self, event: InboundEvent, started: float, error: BaseException | None) -> None:
@@ -148,19 +149,6 @@ class Core:
                 observer(event, seconds, error)
             except Exception:
                 log.exception("a handle observer failed")
-
-    async def _deliver_notifications(self, notes: list[tuple[UserRef, list[Reply]]]) -> None:
-        for ref, replies in notes:
-            sender = self.senders.get(ref.channel)
-            if sender is None:
-                log.warning(
-                    "no sender for channel %r: a notification was not delivered", ref.channel
-                )
-                continue
-            try:
-                await sender(ref.external_id, replies)
-            except Exception as exc:
-                log.warning("notification to a %s user failed: %s", ref.channel, exc)
 
     async def _record_outside_flow(self, event: InboundEvent, event_type: str, name: str) -> str:
         """Log one engagement row for an event no flow handled; return the user's locale."""
@@ -224,6 +212,9 @@ class Core:
         await self.dispatch(ctx)
         for hook in self.after_hooks:
             await hook(ctx)
+        # Messages for other people go out through the outbox, committed with this event.
+        for ref, replies in ctx.notifications:
+            await notifications.enqueue(session, ref, replies, self.clock())
         return ctx
 
     @staticmethod
