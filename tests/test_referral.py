@@ -44,7 +44,9 @@ async def test_a_ref_first_message_records_the_referral(runtime: Runtime) -> Non
     assert "pilih bahasa" in d.text.lower()
     [ref] = await rows(runtime, UserReferral)
     assert ref.code_id == code_id
-    assert ("referral_joined", {"code": "RINA-01", "code_kind": "volunteer"}) in await events(runtime, "referral")
+    assert ("referral_joined", {"code": "RINA-01", "code_kind": "volunteer"}) in await events(
+        runtime, "referral"
+    )
 
 
 async def test_an_unknown_code_gets_a_kind_word_and_still_onboards(runtime: Runtime) -> None:

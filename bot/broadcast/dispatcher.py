@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from bot import retry
+from bot import fleet, retry
 from bot.channels.base import PermanentError, RetryLater, TransientError, Unreachable
 from bot.core import broadcasts as bc
 from bot.core import consent, notifications
@@ -45,7 +45,6 @@ from bot.db.models_broadcast import FAILED, PENDING, SENT, SKIPPED, Notification
 from bot.db.outbox_repo import Claimed
 from bot.runtime import Runtime
 
-from . import fleet
 from .outcomes import Counters, Outcome, ResultWriter
 from .progress import finish_done, report_progress
 from .ratelimit import ChannelLimiter

@@ -439,6 +439,7 @@ class Stats:
             "pending": self.pending,
             "held": self.held,
             "in_flight": self.in_flight,
+            "expired": self.skipped.get(EXPIRED, 0),
             **self.receipts,
         }
 

@@ -41,6 +41,10 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+#: This process's id in the fleet (its heartbeat and singleton leases).
+PROCESS_ID = new_worker_id()
+
+
 async def acquire(db: Database, name: str, holder: str, ttl: float, now: datetime) -> bool:
     """Take or renew lease ``name`` for ``ttl`` seconds; True if ``holder`` holds it now."""
     until = now + timedelta(seconds=ttl)
