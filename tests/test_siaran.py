@@ -113,7 +113,7 @@ async def test_two_person_rule_in_chat(db_url: str) -> None:
             # approved, then sent by the outbox's sender (which also delivered the notes)
             assert b is not None and b.status == "finished" and b.approved_by == "test:boss"
             actions = (await s.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()
-        assert list(actions)[-2:] == ["broadcast_create", "broadcast_approve"]
+        assert list(actions)[-3:] == ["broadcast_create", "broadcast_approve", "broadcast_finish"]
     finally:
         await runtime.close()
 
