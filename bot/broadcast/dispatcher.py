@@ -230,6 +230,8 @@ class Dispatcher:
                 await self._release(rest, delay=limiter.paused_for())
                 return
             if not await self.lead(name):
+                # Another worker leads now (this one froze or paused past its lease).
+                self.counters.lease_lost += len(rest)
                 await self._release(rest)
                 return
             renewed_at = time.monotonic()

@@ -21,6 +21,7 @@ from bot.core import broadcasts as bc
 from bot.core.events import UserRef
 from bot.db import outbox_repo, repo
 from bot.db.engine import Database
+from bot.db.models_broadcast import SENT
 from bot.db.outbox_repo import Claimed
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ class Counters:
     retried: int = 0
     rate_limited: int = 0
     expired: int = 0
-    #: sends not made because this worker no longer held the row (its lease had passed)
+    #: rows not sent by this worker because it no longer led the channel or held the row
+    #: (its lease had passed and another worker took over)
     lease_lost: int = 0
     #: failed attempts to record results (each retried until it landed)
     write_retries: int = 0
@@ -121,7 +123,7 @@ class ResultWriter:
                     what=f"recording {len(batch)} outbox results",
                 )
             except Exception:
-                sent = [o.row.id for o in batch if o.values.get("status") == bc.SENT]
+                sent = [o.row.id for o in batch if o.values.get("status") == SENT]
                 log.error(
                     "gave up recording %d outbox results at shutdown; rows sent but not "
                     "recorded (they will be sent again after their lease): %s",

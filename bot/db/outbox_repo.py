@@ -45,6 +45,10 @@ class Claimed:
     attempts: int
 
 
+def _is_pg(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -117,7 +121,7 @@ async def claim(
         .order_by(OutboxRow.id)
         .limit(limit)
     )
-    if session.bind.dialect.name == "postgresql":
+    if _is_pg(session):
         sub = sub.with_for_update(skip_locked=True, of=OutboxRow)
     stmt = (
         update(OutboxRow)
@@ -208,7 +212,7 @@ async def outstanding(session: AsyncSession, channel: str, broadcast_id: int | N
 def consent_held() -> ColumnElement[bool]:
     """SQL: the row's user holds the consent its broadcast needs (see bot.core.consent)."""
     whens = [(Broadcast.consent == kind, consent.condition(kind)) for kind in consent.KINDS]
-    return case(*whens, else_=False)  # type: ignore[return-value]
+    return case(*whens, else_=False)
 
 
 async def recheck_rows(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
@@ -312,7 +316,7 @@ async def claim_notifications(
         .order_by(Notification.id)
         .limit(limit)
     )
-    if session.bind.dialect.name == "postgresql":
+    if _is_pg(session):
         sub = sub.with_for_update(skip_locked=True)
     stmt = (
         update(Notification)
