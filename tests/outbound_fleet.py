@@ -25,12 +25,13 @@ TOKEN = "123456:FLEET-TOKEN-not-a-real-one-000000000000"
 
 
 class FakeSendApi:
-    """``sendMessage`` only. ``limit``: answer 429 when more than that many arrived in the last
-    second (judged by arrival time); ``pause_once``: answer the N-th send with one 429 asking to
-    wait ``retry_after`` seconds."""
+    """``sendMessage`` only. ``limit``: answer 429 when more than that many arrived within the
+    last ``window`` seconds (judged by arrival time); ``pause_once``: answer the N-th send with
+    one 429 asking to wait ``retry_after`` seconds."""
 
-    def __init__(self, limit: int | None = None) -> None:
+    def __init__(self, limit: int | None = None, window: float = 1.0) -> None:
         self.limit = limit
+        self.span = window
         self.window: collections.deque[float] = collections.deque()
         self.received: collections.Counter[str] = collections.Counter()
         self.times: list[float] = []
@@ -66,11 +67,11 @@ class FakeSendApi:
             self.paused.set()
             return self._too_many(self.pause_for)
         if self.limit is not None:
-            while self.window and self.window[0] <= now - 1.0:
+            while self.window and self.window[0] <= now - self.span:
                 self.window.popleft()
             if len(self.window) >= self.limit:
                 self.too_many += 1
-                return self._too_many(max(1, round(self.window[0] + 1.0 - now + 0.5)))
+                return self._too_many(max(1, round(self.window[0] + self.span - now + 0.5)))
             self.window.append(now)
         self.times.append(now)
         chat = str(body["chat_id"])

@@ -78,7 +78,7 @@ async def test_a_forced_lease_expiry_sends_nothing_twice(db_url: str, api: FakeS
 async def test_kill_9_twice_mid_broadcast_loses_nothing(db_url: str, api: FakeSendApi) -> None:
     users = await seed_users(db_url, 450)
     bid = await new_broadcast(db_url)
-    args = ("--rate", "150", "--lease", "3", "--leader-ttl", "2")
+    args = ("--rate", "150", "--lease", "4", "--leader-ttl", "3")
     api.gate.clear()
     procs = [await spawn(db_url, api.url, *args) for _ in range(2)]
     for proc in procs:
@@ -91,7 +91,7 @@ async def test_kill_9_twice_mid_broadcast_loses_nothing(db_url: str, api: FakeSe
         victim = next(p for p in procs if p.pid == pid)
         victim.send_signal(signal.SIGKILL)
         await victim.wait()
-        await asyncio.sleep(0.3)  # requests already on the wire reach the fake
+        await asyncio.sleep(1.0)  # requests already on the wire reach the fake
         recorded = {
             str(r[0])
             for r in await execute(

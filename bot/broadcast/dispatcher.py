@@ -90,7 +90,7 @@ class Dispatcher:
         backoff_cap: float = 300.0,
         concurrency: int = 32,
         poll_interval: float = 1.0,
-        recheck_window: float = 0.1,
+        recheck_window: float = 0.25,
         reserve: float | None = None,
     ) -> None:
         self.runtime = runtime
@@ -110,8 +110,9 @@ class Dispatcher:
         all_rates = {**default_rates(self.settings), **(rates or {})}
         self.limiters: dict[str, ChannelLimiter] = {}
         self.batch_sizes: dict[str, int] = {}
-        #: rows re-checked together just before sending: at most ``recheck_window`` seconds of
-        #: sending at the channel's rate, so an opt-out counts for every send after that.
+        #: rows re-checked (and their leases renewed) together just before sending: at most
+        #: ``recheck_window`` seconds of sending at the channel's rate, so an opt-out counts for
+        #: every send after that.
         self.recheck_sizes: dict[str, int] = {}
         for name in self.channels:
             rate, per_chat = all_rates.get(name, (30.0, None))
@@ -129,6 +130,7 @@ class Dispatcher:
         self._progress_checked: dict[int, float] = {}
         #: channel → monotonic time until which this worker surely leads (renewed lease − margin)
         self._leading_until: dict[str, float] = {}
+        self._led_at: dict[str, float] = {}
 
     # ------------------------------------------------------------------------------ running
 
@@ -178,12 +180,18 @@ class Dispatcher:
             ok = False
         if ok:
             self._leading_until[channel] = started + self.leader_ttl * 0.8
+            self._led_at[channel] = started
         else:
             self._leading_until.pop(channel, None)
         return ok
 
-    def _still_leading(self, channel: str) -> bool:
-        return time.monotonic() < self._leading_until.get(channel, 0.0)
+    def _still_leading(self, channel: str, *, fresh: float | None = None) -> bool:
+        """Whether this worker surely still leads ``channel`` (its renewed lease has not run
+        out); with ``fresh``, only if it was renewed less than that many seconds ago."""
+        until = self._leading_until.get(channel, 0.0)
+        if fresh is not None:
+            until = min(until, self._led_at.get(channel, 0.0) + fresh)
+        return time.monotonic() < until
 
     async def _channel_loop(self, name: str, until_done: bool) -> None:
         limiter = self.limiters[name]
@@ -229,7 +237,7 @@ class Dispatcher:
             if self._stop.is_set() or limiter.paused_for() > self.lease.total_seconds() / 4:
                 await self._release(rest, delay=limiter.paused_for())
                 return
-            if not await self.lead(name):
+            if not self._still_leading(name, fresh=self.renew_after) and not await self.lead(name):
                 # Another worker leads now (this one froze or paused past its lease).
                 self.counters.lease_lost += len(rest)
                 await self._release(rest)

@@ -139,22 +139,25 @@ class ResultWriter:
                     log.exception("after recording outbox results")
 
     async def _write(self, batch: list[Outcome]) -> None:
+        """One transaction: every row's result (one statement for all), then the bookkeeping."""
         try:
             async with self.db.transaction() as session:
+                rows = [o for o in batch if not o.notification]
+                saved = await outbox_repo.record_many(
+                    session, self.worker_id, [(o.row, o.values) for o in rows]
+                )
+                done = [o for o in rows if o.row.id in saved]
                 for o in batch:
-                    if o.notification:
-                        saved = await outbox_repo.record_notification(
-                            session, o.row.id, self.worker_id, o.values
-                        )
-                    else:
-                        saved = await outbox_repo.record(
-                            session, o.row.id, self.worker_id, o.values
-                        )
-                    if not saved:
-                        log.warning(
-                            "outbox row %s changed hands before its result was saved", o.row.id
-                        )
-                        continue
+                    if o.notification and await outbox_repo.record_notification(
+                        session, o.row.id, self.worker_id, o.values
+                    ):
+                        done.append(o)
+                changed = len(batch) - len(done)
+                if changed:
+                    log.warning(
+                        "%d outbox rows changed hands before their results were saved", changed
+                    )
+                for o in done:
                     if o.unreachable and o.external_id is not None:
                         await repo.mark_unreachable(
                             session, UserRef(o.channel, o.external_id), o.reason or bc.BLOCKED

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -170,19 +170,51 @@ async def release(session: AsyncSession, ids: Sequence[int], worker: str, when: 
     )
 
 
-async def record(session: AsyncSession, row_id: int, worker: str, values: dict[str, Any]) -> bool:
-    """Write a claimed row's result; False if it changed hands (then nothing is written)."""
-    result = await session.execute(
-        update(OutboxRow)
-        .where(
-            OutboxRow.id == row_id,
-            OutboxRow.claimed_by == worker,
-            OutboxRow.status == CLAIMED,
-        )
-        .values(claimed_by=None, lease_until=None, **values)
-        .execution_options(synchronize_session=False)
+#: The columns a result sets; every result sets all of them (one executemany statement).
+RESULT_COLUMNS = ("status", "attempts", "error", "sent_at", "message_id", "next_attempt_at")
+
+
+async def record_many(
+    session: AsyncSession, worker: str, results: Sequence[tuple[Claimed, dict[str, Any]]]
+) -> set[int]:
+    """Write many claimed rows' results in two round trips; return the ids written (a row that
+    changed hands is left alone). ``results``: (row, values), values a subset of
+    :data:`RESULT_COLUMNS` (a missing ``attempts`` keeps the row's; others become NULL, and
+    ``next_attempt_at`` the row's current one)."""
+    if not results:
+        return set()
+    ids = [row.id for row, _ in results]
+    mine = select(OutboxRow.id, OutboxRow.next_attempt_at).where(
+        OutboxRow.id.in_(ids), OutboxRow.claimed_by == worker, OutboxRow.status == CLAIMED
     )
-    return bool(_rowcount(result))
+    if _is_pg(session):
+        mine = mine.with_for_update()
+    owned = {r[0]: r[1] for r in (await session.execute(mine)).all()}
+    if not owned:
+        return set()
+    table = OutboxRow.__table__
+    stmt = (
+        update(table)
+        .where(
+            table.c.id == bindparam("row_id"),
+            table.c.claimed_by == worker,
+            table.c.status == CLAIMED,
+        )
+        .values(
+            claimed_by=None,
+            lease_until=None,
+            **{column: bindparam(f"new_{column}") for column in RESULT_COLUMNS},
+        )
+    )
+    params = []
+    for row, values in results:
+        if row.id not in owned:
+            continue
+        full = {"attempts": row.attempts, "next_attempt_at": owned[row.id]}
+        full.update(values)
+        params.append({"row_id": row.id, **{f"new_{c}": full.get(c) for c in RESULT_COLUMNS}})
+    await session.execute(stmt, params)
+    return set(owned)
 
 
 async def outstanding(session: AsyncSession, channel: str, broadcast_id: int | None) -> int:
