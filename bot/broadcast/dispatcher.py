@@ -333,7 +333,7 @@ class Dispatcher:
     async def outstanding(self, channel: str) -> int:
         """Rows (and, for the whole outbox, notifications) of ``channel`` still to do now."""
         async with self.db.sessions() as session:
-            left = await outbox_repo.outstanding(session, channel, self.broadcast_id)
+            left = await outbox_repo.outstanding(session, channel, self.broadcast_id, self.clock())
             if self.broadcast_id is None:
                 left += await outbox_repo.notifications_waiting(session, channel)
             return left

@@ -217,10 +217,17 @@ async def record_many(
     return set(owned)
 
 
-async def outstanding(session: AsyncSession, channel: str, broadcast_id: int | None) -> int:
-    """Rows of this channel still to do now: pending and not held, or claimed by anyone."""
+async def outstanding(
+    session: AsyncSession, channel: str, broadcast_id: int | None, now: datetime
+) -> int:
+    """Rows of this channel still to do now: pending and not held, or claimed by anyone, of
+    broadcasts that are sending or due to start."""
+    due = and_(
+        Broadcast.status == QUEUED,
+        or_(Broadcast.scheduled_at.is_(None), Broadcast.scheduled_at <= now),
+    )
     conds = [
-        Broadcast.status == SENDING,
+        or_(Broadcast.status == SENDING, due),
         OutboxRow.channel == channel,
         or_(
             and_(
