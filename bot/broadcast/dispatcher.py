@@ -32,19 +32,17 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
-
 from bot import fleet, retry
 from bot.channels.base import PermanentError, RetryLater, TransientError, Unreachable
 from bot.core import broadcasts as bc
-from bot.core import consent, notifications
 from bot.core.replies import Reply
 from bot.db import outbox_repo
-from bot.db.models import User, utcnow
-from bot.db.models_broadcast import FAILED, PENDING, SENT, SKIPPED, Notification
+from bot.db.models import utcnow
+from bot.db.models_broadcast import FAILED, PENDING, SENT, SKIPPED
 from bot.db.outbox_repo import Claimed
 from bot.runtime import Runtime
 
+from .notes import NotificationSender
 from .outcomes import Counters, Outcome, ResultWriter
 from .progress import finish_done, report_progress
 from .ratelimit import ChannelLimiter
@@ -126,6 +124,7 @@ class Dispatcher:
         self.writer = ResultWriter(self.db, self.worker_id, self.counters)
         self.writer.after_write = self._after_write
         self.rechecker = Rechecker(runtime)
+        self.notes = NotificationSender(self)
         self._stop = asyncio.Event()
         self._progress_checked: dict[int, float] = {}
         #: channel → monotonic time until which this worker surely leads (renewed lease − margin)
@@ -209,7 +208,7 @@ class Dispatcher:
                 if loop.time() - housekept_at >= self.poll_interval:
                     await self.promote_due()
                     housekept_at = loop.time()
-                await self._send_notifications(name, in_flight)
+                await self.notes.send_due(name, in_flight)
                 rows = await self.claim(name, self.batch_sizes[name])
                 if not rows:
                     await self._drain(in_flight)
@@ -429,58 +428,6 @@ class Dispatcher:
         if broadcast and isinstance(result, str) and result:
             values["message_id"] = result[:128]
         return Outcome(row, channel, external_id, values, "sent", notification=note)
-
-    async def _send_notifications(self, channel: str, in_flight: set[asyncio.Task[None]]) -> None:
-        """Send due notifications on ``channel`` first (they are few and time-sensitive)."""
-        now = self.clock()
-        async with self.db.transaction() as session:
-            due = await outbox_repo.claim_notifications(
-                session,
-                channel=channel,
-                limit=self.recheck_sizes[channel],
-                worker=self.worker_id,
-                now=now,
-                lease_until=now + self.lease,
-            )
-        for row_id, external_id, data, attempts, expires_at in due:
-            row = Claimed(row_id, 0, 0, attempts)
-            skip = None
-            if expires_at is not None and now >= expires_at:
-                skip = bc.EXPIRED
-            elif not await self._notification_allowed(row_id, channel, external_id):
-                skip = "opted_out"
-            if skip is not None:
-                values = {"status": SKIPPED, "error": skip}
-                self.writer.put(Outcome(row, channel, external_id, values, notification=True))
-                continue
-            await self.limiters[channel].acquire(external_id)
-            await self.concurrency.acquire()
-            task = asyncio.create_task(
-                self._send_note(channel, row, external_id, notifications.load_replies(data))
-            )
-            in_flight.add(task)
-            task.add_done_callback(in_flight.discard)
-
-    async def _notification_allowed(self, row_id: int, channel: str, external_id: str) -> bool:
-        async with self.db.sessions() as session:
-            kind = await session.scalar(
-                select(Notification.consent).where(Notification.id == row_id)
-            )
-            if kind is None:
-                return True
-            user_id = await session.scalar(
-                select(User.id).where(User.channel == channel, User.external_id == external_id)
-            )
-            return user_id is not None and await consent.may_send(session, user_id, kind)
-
-    async def _send_note(
-        self, channel: str, row: Claimed, external_id: str, replies: list[Reply]
-    ) -> None:
-        try:
-            outcome = await self._deliver(channel, row, external_id, replies, broadcast=False)
-        finally:
-            self.concurrency.release()
-        self.writer.put(outcome)
 
     # ------------------------------------------------------------------------------ progress
 

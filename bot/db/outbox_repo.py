@@ -11,9 +11,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -192,7 +203,7 @@ async def record_many(
     owned = {r[0]: r[1] for r in (await session.execute(mine)).all()}
     if not owned:
         return set()
-    table = OutboxRow.__table__
+    table = cast(Table, OutboxRow.__table__)
     stmt = (
         update(table)
         .where(
