@@ -28,6 +28,9 @@ class Runtime:
     secret_key: str
     #: Inbound messages handled at once in this process, across channels (sized to the pool).
     inbound_slots: asyncio.Semaphore | None = field(default=None, compare=False, repr=False)
+    #: This worker's share of each platform's rate for conversation replies
+    #: (bot.broadcast.budget.ReplyBudget), set by ``serve``; None: unlimited.
+    reply_budget: object | None = None
 
     async def close(self) -> None:
         await self.db.close()

@@ -13,7 +13,7 @@ into the same payload and hand the core a ``ButtonEvent``.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.context import Context
@@ -33,6 +33,7 @@ from bot.core.quiz.content import Question, Quiz, all_quizzes, certificate_quizz
 from bot.core.regions import region_path
 from bot.core.replies import Button, Image, QuizHint
 from bot.core.router import StaleButton, payload, router
+from bot.core.timezones import WIB
 from bot.db import repo_quiz
 from bot.db.models import utcnow
 from bot.db.models_quiz import QuizAttempt
@@ -47,7 +48,6 @@ MAX_BOARD_NAME = 32
 #: Options longer than this are also listed in the question text (buttons may cut them short).
 LONG_OPTION = 30
 #: Dates on the certificate are in Western Indonesian Time.
-WIB = timezone(timedelta(hours=7))
 
 LEVEL_LABELS = {
     "beginner": N_("beginner"),
