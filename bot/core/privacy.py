@@ -19,7 +19,8 @@ housekeeping service (:func:`anonymise_old_events`).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,6 +58,11 @@ async def anonymise_events(session: AsyncSession, user_id: int) -> int:
             )
         )
     ).all()
+    return await anonymise_rows(session, rows)
+
+
+async def anonymise_rows(session: AsyncSession, rows: Sequence[Any]) -> int:
+    """Unlink ``(id, properties)`` log rows from their user, each with its own random token."""
     if rows:
         await session.execute(
             update(EngagementEvent),
