@@ -598,6 +598,10 @@ class WhatsAppChannel(Channel):
                 raise await self._delivery_error(wa_id, exc) from None
         now = utcnow()
         async with self.runtime.db.transaction() as session:
+            if await repo.get_user(session, UserRef(CHANNEL, wa_id)) is None:
+                # Someone who just deleted their data (the /hapus confirmation): keep nothing
+                # keyed by their number, not even a delivery receipt.
+                return message_id
             await session.execute(
                 _upsert(
                     session,
