@@ -48,6 +48,8 @@ class FakeGraph:
         self.errors: deque[tuple[int, int | None]] = deque()
         self.unauthorised = 0
         self.media: dict[str, bytes] = {"555001": PHOTO}
+        #: Where download URLs point (None: this server); e.g. a plain-http host elsewhere.
+        self.download_base: str | None = None
         self._ids = itertools.count(1)
         self.server: TestServer | None = None
         app = web.Application()
@@ -124,7 +126,11 @@ class FakeGraph:
         return web.json_response(
             {
                 "messaging_product": "whatsapp",
-                "url": str(self.server.make_url(f"/download/{media_id}")),
+                "url": (
+                    f"{self.download_base}/download/{media_id}"
+                    if self.download_base
+                    else str(self.server.make_url(f"/download/{media_id}"))
+                ),
                 "mime_type": "image/png",
                 "file_size": len(self.media[media_id]),
                 "id": media_id,

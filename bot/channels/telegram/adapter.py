@@ -19,7 +19,6 @@ from telegram import (
     Update,
 )
 
-from bot.core.engine import NIK_RE
 from bot.core.events import (
     ButtonEvent,
     CommandEvent,
@@ -37,8 +36,6 @@ CHANNEL = "telegram"
 #: Telegram's limits (in UTF-16 code units, as Telegram counts).
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
-#: What the log may keep of a message's text.
-LOG_TEXT_CHARS = 200
 #: The update types we ask Telegram for (polling and webhook alike).
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member", "poll_answer")
 #: The largest photo we download for a flow that asked for one (bytes).
@@ -97,7 +94,7 @@ class Inbound:
     message_id: int | None = None
     #: The user blocked the bot (``my_chat_member`` → kicked).
     blocked: UserRef | None = None
-    #: At most LOG_TEXT_CHARS of the text, NIK-like numbers masked, for error logs only.
+    #: What error logs may say of the text: its length only, never its words.
     log_text: str = field(default="", repr=False)
     #: The file to download for a photo (the largest size within MAX_PHOTO_BYTES), if a flow
     #: wants it; None for other media or a photo too large in every size.
@@ -117,9 +114,8 @@ class Inbound:
 
 
 def log_excerpt(text: str | None) -> str:
-    if not text:
-        return ""
-    return NIK_RE.sub("<NIK?>", text[:LOG_TEXT_CHARS])
+    """How an error log describes a message's text: ``<N chars>``, never what the user wrote."""
+    return f"<{len(text)} chars>" if text else ""
 
 
 def _media_kind(message: Message) -> str:

@@ -451,7 +451,7 @@ class TelegramChannel(Channel):
 
     def _log_failure(self, update: Update, inbound: Inbound | None, exc: BaseException) -> None:
         log.error(
-            "telegram: update %s failed (chat type %s, %s event, text %r): %s: %s",
+            "telegram: update %s failed (chat type %s, %s event, text %s): %s: %s",
             update.update_id,
             inbound.chat_type if inbound else "?",
             inbound.kind if inbound else "?",
