@@ -308,3 +308,23 @@ async def test_user_delete_command_asks_first(runtime: Runtime, settings: Settin
     # u2 joined with KAMPUS1 and pledged: the join stays in history, the pledge is withdrawn.
     assert after["referrals"]["joined"] == EXPECTED["referrals"]["joined"]
     assert [c["pledges"] for c in after["referrals"]["codes"]] == [1, 1]
+
+
+async def test_deleting_ones_data_withdraws_a_standing_pledge(runtime: Runtime) -> None:
+    from tests.dialog import Dialog
+
+    for who in ("sari", "budi"):
+        d = Dialog(runtime.core, user=who, language_code="en")
+        await d.say("/start")
+        await d.press("English")
+        await d.press("Not now")
+        await d.say("/janji")
+        await d.press("Sign the pledge")
+        await d.press("Skip")
+        await d.press("Skip")
+    before = (await report_of(runtime, Period.parse(None, None)))["pledges"]
+    assert (before["total"], before["net"]) == (2, 2)
+    await d.say("/hapus")  # budi deletes everything
+    await d.press("Yes, delete my data")
+    after = (await report_of(runtime, Period.parse(None, None)))["pledges"]
+    assert (after["total"], after["withdrawn"], after["net"]) == (2, 1, 1)
