@@ -151,6 +151,17 @@ class Settings(BaseSettings):
         1.0, gt=0, le=100, validation_alias="VOTEBOT_RATE_TELEGRAM_PER_CHAT"
     )
     rate_whatsapp: float = Field(80.0, gt=0, le=10_000, validation_alias="VOTEBOT_RATE_WHATSAPP")
+
+    #: Serve ``/metrics`` without authentication (e.g. to a Prometheus on a private network).
+    metrics_public: bool = Field(False, validation_alias="VOTEBOT_METRICS_PUBLIC")
+    #: Trust ``X-Forwarded-Proto``/``X-Forwarded-For`` from the reverse proxy in front of us.
+    trust_proxy: bool = Field(False, validation_alias="VOTEBOT_TRUST_PROXY")
+    #: Engagement-log rows older than this many days are anonymised (their user link removed).
+    log_retention_days: int = Field(
+        730, ge=30, le=36_500, validation_alias="VOTEBOT_LOG_RETENTION_DAYS"
+    )
+    #: Who runs this bot and how to reach them, shown in the privacy notice (``/privasi``).
+    operator: str = Field("", max_length=200, validation_alias="VOTEBOT_OPERATOR")
     #: Hold broadcasts during an election's quiet period (masa tenang) from the calendar.
     quiet_period_hold: bool = Field(False, validation_alias="VOTEBOT_QUIET_PERIOD_HOLD")
     #: Hours after its start (``--at``, else its creation) a broadcast expires unless given

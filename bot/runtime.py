@@ -6,14 +6,14 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.core.content import ContentErrors, ContentStore, load_content
 from bot.core.engine import Core
 from bot.core.i18n import available_locales
-from bot.db import repo
 from bot.db.engine import Database
 from bot.db.migrate import ensure_schema
 from bot.db.schema import load_models
+from bot.keys import resolve_secret
 from bot.logs import register_secret
 
 log = logging.getLogger(__name__)
@@ -25,12 +25,21 @@ class Runtime:
     db: Database
     content: ContentStore
     core: Core
-    secret_key: str
+    #: None only on PostgreSQL without ``VOTEBOT_SECRET_KEY`` (see :mod:`bot.keys`).
+    secret_key: str | None
     #: Inbound messages handled at once in this process, across channels (sized to the pool).
     inbound_slots: asyncio.Semaphore | None = field(default=None, compare=False, repr=False)
     #: This worker's share of each platform's rate for conversation replies
     #: (bot.broadcast.budget.ReplyBudget), set by ``serve``; None: unlimited.
     reply_budget: object | None = None
+
+    def require_secret(self) -> str:
+        """The secret key, or a :class:`ConfigError` saying how to set one."""
+        if self.secret_key is None:
+            from bot.keys import MISSING_ON_POSTGRES
+
+            raise ConfigError(MISSING_ON_POSTGRES)
+        return self.secret_key
 
     async def close(self) -> None:
         await self.db.close()
@@ -45,20 +54,22 @@ def load_bundled_content(settings: Settings) -> ContentStore:
     return store
 
 
-async def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
-    """Open the database (migrating it if it is behind), load content and build the core."""
+async def open_runtime(
+    settings: Settings, *, migrate: bool = True, require_secret: bool = False
+) -> Runtime:
+    """Open the database (migrating it if it is behind), load content and build the core.
+
+    ``require_secret`` makes a missing secret key on PostgreSQL an error at once (``serve``).
+    """
     load_models()  # every feature table, and what registers with it (erasers, receipts)
     content = load_bundled_content(settings)
     db = Database(settings.database_url)
     try:
         if migrate and await ensure_schema(db):
             log.info("database schema upgraded")
-        if settings.secret_key is not None:
-            secret = settings.secret_key.get_secret_value()
-        else:
-            async with db.transaction() as session:
-                secret = await repo.get_or_create_secret(session)
-        register_secret(secret)
+        secret = await resolve_secret(settings, db, required=require_secret)
+        if secret is not None:
+            register_secret(secret)
         if settings.admin_token is not None:
             register_secret(settings.admin_token.get_secret_value())
         if settings.admin_refs:

@@ -116,7 +116,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     if not classes:
         log.error(NO_CHANNEL)
         return 1
-    runtime = await open_runtime(settings)
+    runtime = await open_runtime(settings, require_secret=True)
     server = Server(runtime, classes)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

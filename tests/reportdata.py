@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import repo
+from bot.db import pledge_repo, repo
 from bot.db.models import Region, User
 
 SINCE, UNTIL = "2024-02-01", "2024-02-10"
@@ -142,33 +142,27 @@ async def seed(session: AsyncSession) -> dict[str, Any]:
 
     for i in (1, 2, 3, 4):
         await ev(i, "report", "report_started", "2024-02-07")
-    await ev(
-        1,
-        "report",
-        "report_completed",
-        "2024-02-07",
-        category="cash",
-        kabupaten_id=bandung.id,
-        consent=True,
-    )
-    await ev(
-        2,
-        "report",
-        "report_completed",
-        "2024-02-07",
-        category="cash",
-        kabupaten_id=bandung.id,
-        consent=False,
-    )
-    await ev(
-        13,
-        "report",
-        "report_completed",
-        "2024-02-07",
-        category="goods",
-        kabupaten_id=denpasar.id,
-        consent=True,
-    )
+    # As /lapor writes them: the report row (type, place, day) and a log row with no user.
+    for category, kabupaten, consent in (
+        ("cash", bandung, True),
+        ("cash", bandung, False),
+        ("goods", denpasar, True),
+    ):
+        await pledge_repo.add_report(
+            session,
+            category=category,
+            kabupaten_id=kabupaten.id,
+            reported_on=at("2024-02-07").date(),
+            details={"what": "x"} if consent else None,
+        )
+        await repo.log_event(
+            session,
+            user_id=None,
+            channel="telegram",
+            event_type="report",
+            name="report_completed",
+            at=at("2024-02-07"),
+        )
 
     await ev(1, "broadcast", "broadcast_created", "2024-02-08", broadcast_id=7, audience="all")
     for i, status, reason in (

@@ -22,7 +22,7 @@ from bot.metrics import metrics_for
 from bot.runtime import Runtime, open_runtime
 from bot.server import WEB_EXTENSIONS, _load
 from bot.web.admin import COOKIE, make_session
-from bot.web.app import create_app
+from bot.web.app import RUNTIME_KEY, create_app
 from tests.conftest import make_settings
 from tests.dialog import Dialog
 from tests.reportdata import SINCE, UNTIL, seed
@@ -58,8 +58,18 @@ async def client(admin_runtime: Runtime) -> AsyncIterator[TestClient[Any, Any]]:
         yield c
 
 
-async def login(client: TestClient[Any, Any], token: str = TOKEN) -> Any:
-    return await client.post("/admin/login", data={"token": token}, allow_redirects=False)
+def hidden(html: str, name: str) -> str:
+    return html.split(f'name="{name}" value="', 1)[1].split('"', 1)[0]
+
+
+async def login(client: TestClient[Any, Any], token: str = TOKEN, **headers: str) -> Any:
+    """Log in as a browser does: load the form (its CSRF nonce), then post the token."""
+    form = await client.get("/admin/login", headers=headers, allow_redirects=False)
+    html = await form.text()
+    csrf = hidden(html, "csrf") if 'name="csrf"' in html else ""
+    return await client.post(
+        "/admin/login", data={"token": token, "csrf": csrf}, headers=headers, allow_redirects=False
+    )
 
 
 async def test_anonymous_requests_are_refused(client: TestClient[Any, Any]) -> None:
@@ -69,8 +79,8 @@ async def test_anonymous_requests_are_refused(client: TestClient[Any, Any]) -> N
         resp = await client.get(path + QUERY)
         assert resp.status == 401, path
         assert "Kota Bandung" not in await resp.text()
-    forged = make_session(client.server.app[__import__("bot.web.app").web.app.RUNTIME_KEY], "admin")
-    tampered = forged[:-4] + ("0000" if not forged.endswith("0000") else "1111")
+    forged = await make_session(client.server.app[RUNTIME_KEY], "admin")
+    tampered = forged[:-4] + ("AAAA" if not forged.endswith("AAAA") else "BBBB")
     client.session.cookie_jar.update_cookies({COOKIE: tampered})
     assert (await client.get("/admin/report.json")).status == 401
     assert (await client.post("/admin/logout", data={"csrf": "x"})).status == 403
@@ -113,7 +123,7 @@ async def test_login_sets_a_safe_cookie_and_unlocks_every_page(
 async def test_logout_needs_the_csrf_token(client: TestClient[Any, Any]) -> None:
     await login(client)
     html = await (await client.get("/admin")).text()
-    csrf = html.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    csrf = hidden(html, "csrf")
     assert (await client.post("/admin/logout", data={"csrf": "forged"})).status == 403
     out = await client.post("/admin/logout", data={"csrf": csrf}, allow_redirects=False)
     assert out.status == 303 and out.headers["Location"] == "/admin/login"
@@ -124,10 +134,11 @@ async def test_without_a_token_configured_nobody_can_log_in(runtime: Runtime) ->
     async with TestClient(TestServer(build_app(runtime), host="127.0.0.1")) as c:
         form = await c.get("/admin/login")
         assert "set VOTEBOT_ADMIN_TOKEN" in await form.text()
-        assert (await login(c, "")).status == 401
+        refused = await login(c, "")
+        assert refused.status in (401, 403) and COOKIE not in refused.cookies
 
 
-async def test_metrics_count_updates_and_are_open_only_on_loopback(
+async def test_metrics_count_updates_and_need_auth_unless_opened(
     admin_runtime: Runtime, settings: Settings, db_url: str
 ) -> None:
     metrics_for(admin_runtime.core)
@@ -135,9 +146,17 @@ async def test_metrics_count_updates_and_are_open_only_on_loopback(
     await d.say("/start")
     await d.say("hello")
     async with TestClient(TestServer(build_app(admin_runtime), host="127.0.0.1")) as c:
-        resp = await c.get("/metrics")
-        assert resp.status == 200
-        body = await resp.text()
+        # Behind a reverse proxy every request comes from loopback: that proves nothing.
+        assert (await c.get("/metrics")).status == 401
+    opened = await open_runtime(make_settings(db_url, VOTEBOT_METRICS_PUBLIC="1"))
+    opened.core = admin_runtime.core
+    try:
+        async with TestClient(TestServer(build_app(opened), host="127.0.0.1")) as c:
+            resp = await c.get("/metrics")
+            assert resp.status == 200
+            body = await resp.text()
+    finally:
+        await opened.close()
     assert 'votebot_updates_handled_total{channel="test",kind="command"} 1.0' in body
     assert 'votebot_updates_handled_total{channel="test",kind="text"} 1.0' in body
     assert 'votebot_handler_latency_seconds_count{channel="test"} 2.0' in body
@@ -316,4 +335,4 @@ async def test_a_per_admin_token_logs_in_until_it_is_revoked(runtime: Runtime) -
             await set_role(s, UserRef("telegram", "777"), None)
         # Losing the admin role ends the session at once, not when the cookie expires.
         assert (await c.get("/admin/report.json")).status == 401
-        assert (await login(c, token)).status == 401
+        assert (await login(c, token)).status in (401, 403)  # no live token: login is off

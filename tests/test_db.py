@@ -45,18 +45,6 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(settings: Settings) -
         await db.close()
 
 
-async def test_secret_key_is_generated_once_and_shared(db_url: str) -> None:
-    db = Database(db_url)
-    try:
-        async with db.transaction() as s:
-            first = await repo.get_or_create_secret(s)
-        async with db.transaction() as s:
-            assert await repo.get_or_create_secret(s) == first
-        assert len(first) == 64
-    finally:
-        await db.close()
-
-
 async def test_timestamps_are_utc_aware_on_every_backend(db_url: str) -> None:
     db = Database(db_url)
     wib = timezone(timedelta(hours=7))

@@ -131,7 +131,7 @@ async def test_events_export_pseudonymises_ids_and_never_shows_personal_data(
     assert len(rows) == await count_events(runtime, PERIOD)
     ids = {r["user"] for r in rows}
     assert pseudonym(runtime.secret_key, u1.id) in ids
-    assert all(len(i) == 64 for i in ids)
+    assert all(len(i) == 64 for i in ids if i)  # "" marks rows that belong to nobody
     for forbidden in ("ext-", "Name1", "628123"):
         assert forbidden not in result.output
     assert str(u1.id) not in ids
@@ -211,9 +211,14 @@ async def test_deleting_a_user_removes_personal_data_and_keeps_totals(runtime: R
 
     after = await report_of(runtime)
     for name in SECTIONS:
-        if name == "users":
+        if name in ("users", "referrals"):
             continue
-        assert after[name] == before[name], name
+        assert after[name] == before[name], name  # event counts are history: they stay
+    # Deletion withdraws the person from standing figures: their referral's pledge is gone,
+    # while the join itself stays counted.
+    assert after["referrals"]["joined"] == before["referrals"]["joined"] == 3
+    assert [c["pledges"] for c in after["referrals"]["codes"]] == [1, 1]
+    assert [c["pledges"] for c in before["referrals"]["codes"]] == [2, 1]
     users_before, users_after = dict(before["users"]), dict(after["users"])
     # Only the current users' locale and saved area lose the deleted user.
     assert users_after.pop("by_locale") == [
@@ -227,7 +232,12 @@ async def test_deleting_a_user_removes_personal_data_and_keeps_totals(runtime: R
         "suppressed": False,
     }
     users_before.pop("by_locale"), users_before.pop("by_province")
-    assert users_after == users_before  # totals, new, active users: unchanged
+    # Distinct people count only those who still have an account: u1 was active every period.
+    active_before, active_after = users_before.pop("active"), users_after.pop("active")
+    assert {k: v - 1 for k, v in active_before.items()} == active_after
+    daily_before, daily_after = users_before.pop("daily_active"), users_after.pop("daily_active")
+    assert sum(d["users"] for d in daily_before) - sum(d["users"] for d in daily_after) == 1
+    assert users_after == users_before  # totals and new users: history, unchanged
 
     async with runtime.db.transaction() as s:
         assert await s.get(User, uid) is None
@@ -262,8 +272,8 @@ async def test_deletion_in_chat_with_confirmation(runtime: Runtime) -> None:
         assert rows and all(r.user_id is None for r in rows)
         assert await s.scalar(select(EngagementEvent).where(text("1=1")).limit(1)) is not None
     report = await report_of(runtime, Period.parse(None, None))
-    assert report["users"]["total"] == 1  # the log still counts them
-    assert report["users"]["active"]["daily"] == 1
+    assert report["users"]["total"] == 1  # the log still counts them as a new user then
+    assert report["users"]["active"]["daily"] == 0  # but nobody is an active person now
     # An old confirmation button does nothing once the flow is over.
     await d.say("/start")
     await d.tap("forget:yes")
@@ -295,4 +305,26 @@ async def test_user_delete_command_asks_first(runtime: Runtime, settings: Settin
     assert bad.exit_code == 2 and "expected CHANNEL:ID" in bad.output
     after = await report_of(runtime)
     assert after["users"]["total"] == EXPECTED["users"]["total"]
-    assert after["referrals"] == EXPECTED["referrals"]
+    # u2 joined with KAMPUS1 and pledged: the join stays in history, the pledge is withdrawn.
+    assert after["referrals"]["joined"] == EXPECTED["referrals"]["joined"]
+    assert [c["pledges"] for c in after["referrals"]["codes"]] == [1, 1]
+
+
+async def test_deleting_ones_data_withdraws_a_standing_pledge(runtime: Runtime) -> None:
+    from tests.dialog import Dialog
+
+    for who in ("sari", "budi"):
+        d = Dialog(runtime.core, user=who, language_code="en")
+        await d.say("/start")
+        await d.press("English")
+        await d.press("Not now")
+        await d.say("/janji")
+        await d.press("Sign the pledge")
+        await d.press("Skip")
+        await d.press("Skip")
+    before = (await report_of(runtime, Period.parse(None, None)))["pledges"]
+    assert (before["total"], before["net"]) == (2, 2)
+    await d.say("/hapus")  # budi deletes everything
+    await d.press("Yes, delete my data")
+    after = (await report_of(runtime, Period.parse(None, None)))["pledges"]
+    assert (after["total"], after["withdrawn"], after["net"]) == (2, 1, 1)

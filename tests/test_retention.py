@@ -99,3 +99,58 @@ async def test_a_failing_round_is_logged_and_the_next_one_still_runs(
     await service.stop()
     assert service.rounds >= 3
     assert "flaky failed" in caplog.text
+
+
+async def test_an_abandoned_report_draft_is_wiped_after_a_day(runtime: Runtime) -> None:
+    from bot.db.maintenance import DRAFT_RETENTION, expire_drafts
+    from bot.db.models import ConversationState
+    from tests.dialog import Dialog
+
+    d = Dialog(runtime.core, language_code="en")
+    await d.say("/lapor")
+    await d.press("Money or goods given")
+    await d.say("Amplop 50 ribu dari tim sukses calon X")
+    other = Dialog(runtime.core, user="still-typing", language_code="en")
+    await other.say("/lapor")
+    await other.press("Money or goods given")
+
+    async def drafts() -> list[str]:
+        async with runtime.db.transaction() as s:
+            rows = (await s.scalars(select(ConversationState))).all()
+            return [repr(r.data) for r in rows if r.flow == "report"]
+
+    assert any("Amplop" in d for d in await drafts())
+    async with runtime.db.transaction() as s:
+        assert await expire_drafts(s, utcnow() + timedelta(hours=1)) == 0  # still fresh
+    async with runtime.db.transaction() as s:
+        assert await expire_drafts(s, utcnow() + DRAFT_RETENTION + timedelta(minutes=1)) == 2
+    assert await drafts() == []
+    await d.say("hello")  # coming back later starts afresh, nothing of the draft is left
+    assert "Amplop" not in d.text
+
+
+async def test_log_rows_past_the_retention_are_unlinked_one_token_each(runtime: Runtime) -> None:
+    from bot.core.privacy import ANON_KEY
+    from bot.db.maintenance import anonymise_old_events
+    from bot.db.models import EngagementEvent
+    from tests.dialog import Dialog
+
+    d = Dialog(runtime.core, language_code="en")
+    await d.say("/start")
+    await d.say("/jadwal")
+    async with runtime.db.transaction() as s:
+        linked = (
+            await s.scalars(select(EngagementEvent).where(EngagementEvent.user_id.is_not(None)))
+        ).all()
+        assert len(linked) >= 3
+        # Within the retention (default two years) nothing changes.
+        assert await anonymise_old_events(s, 730, utcnow() + timedelta(days=729)) == 0
+    async with runtime.db.transaction() as s:
+        assert await anonymise_old_events(s, 730, utcnow() + timedelta(days=731)) == len(linked)
+    async with runtime.db.transaction() as s:
+        rows = (await s.scalars(select(EngagementEvent))).all()
+        assert all(r.user_id is None for r in rows)
+        tokens = [r.properties[ANON_KEY] for r in rows if ANON_KEY in r.properties]
+        assert len(tokens) == len(set(tokens)) == len(linked)
+        user = await repo.get_user(s, d.ref)
+        assert user is not None  # the account itself is kept: only the log forgets

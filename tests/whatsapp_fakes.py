@@ -51,6 +51,8 @@ class FakeGraph:
         self.media: dict[str, bytes] = {"555001": PHOTO}
         #: Media ids downloaded, in order.
         self.downloads: list[str] = []
+        #: Where download URLs point (None: this server); e.g. a plain-http host elsewhere.
+        self.download_base: str | None = None
         self._ids = itertools.count(1)
         self.server: TestServer | None = None
         app = web.Application()
@@ -127,7 +129,11 @@ class FakeGraph:
         return web.json_response(
             {
                 "messaging_product": "whatsapp",
-                "url": str(self.server.make_url(f"/download/{media_id}")),
+                "url": (
+                    f"{self.download_base}/download/{media_id}"
+                    if self.download_base
+                    else str(self.server.make_url(f"/download/{media_id}"))
+                ),
                 "mime_type": "image/png",
                 "file_size": len(self.media[media_id]),
                 "id": media_id,

@@ -40,7 +40,7 @@ async def write_events(settings: Settings, period: Period, out: Any) -> int:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(EVENT_COLUMNS)
         async with runtime.db.transaction() as session:
-            async for row in export_events(session, period, runtime.secret_key):
+            async for row in export_events(session, period, runtime.require_secret()):
                 writer.writerow(row)
                 n += 1
     finally:

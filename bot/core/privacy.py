@@ -7,17 +7,21 @@ Each feature that stores data about a user registers an eraser::
         await session.execute(delete(Pledge).where(Pledge.user_id == user_id))
 
 :func:`erase_user` runs every eraser, then anonymises the user's engagement-log rows (``user_id``
-becomes NULL; a random token that nothing links to the person keeps their rows countable as one
-user in "distinct users" figures), deletes their conversation state and their ``users`` row (with
-the display name, saved region, language and every other column), and logs ``privacy`` /
-``user_deleted`` without any id.
+becomes NULL and each row gets its own random token, so nothing groups them back into one
+person; they stay in event counts, while standing figures and distinct-user counts drop the
+person), deletes their conversation state and their ``users`` row (with the display name, saved
+region, language and every other column), and logs ``privacy`` / ``user_deleted`` without any id.
+
+Engagement-log rows older than ``VOTEBOT_LOG_RETENTION_DAYS`` are anonymised the same way by the
+housekeeping service (:func:`anonymise_old_events`).
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,8 +81,12 @@ def register_eraser(fn: Eraser) -> Eraser:
 
 
 async def anonymise_events(session: AsyncSession, user_id: int) -> int:
-    """Detach the user's log rows from them; return how many rows were anonymised."""
-    token = secrets.token_hex(8)
+    """Detach the user's log rows from them; return how many rows were anonymised.
+
+    Each row gets its own random token, so the anonymised rows of one person cannot be grouped
+    back together (and so linked to a report, a region or a time pattern). They still count as
+    events; distinct-user figures count only people who have not deleted their data.
+    """
     rows = (
         await session.execute(
             select(EngagementEvent.id, EngagementEvent.properties).where(
@@ -86,11 +94,20 @@ async def anonymise_events(session: AsyncSession, user_id: int) -> int:
             )
         )
     ).all()
+    return await anonymise_rows(session, rows)
+
+
+async def anonymise_rows(session: AsyncSession, rows: Sequence[Any]) -> int:
+    """Unlink ``(id, properties)`` log rows from their user, each with its own random token."""
     if rows:
         await session.execute(
             update(EngagementEvent),
             [
-                {"id": rid, "user_id": None, "properties": {**(props or {}), ANON_KEY: token}}
+                {
+                    "id": rid,
+                    "user_id": None,
+                    "properties": {**(props or {}), ANON_KEY: secrets.token_hex(8)},
+                }
                 for rid, props in rows
             ],
         )

@@ -7,17 +7,21 @@ stored, so a leaked database does not leak working logins.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import UserRef
 from bot.db import repo
 from bot.db.models import User, utcnow
+from bot.db.models_admin import AdminSession
 from bot.db.models_broadcast import AdminToken, AuditEntry
+
+log = logging.getLogger(__name__)
 
 ADMIN, VOLUNTEER = "admin", "volunteer"
 ROLES = (ADMIN, VOLUNTEER)
@@ -70,13 +74,40 @@ async def set_role(
 
 
 async def apply_admins(session: AsyncSession, refs: Iterable[UserRef]) -> list[UserRef]:
-    """Give the admin role to every ``VOTEBOT_ADMINS`` entry that lacks it; return those changed."""
+    """Give the admin role to every ``VOTEBOT_ADMINS`` entry that lacks it; return those changed.
+
+    A role revoked on purpose (``votebot role revoke``, logged in the audit log) wins over the
+    variable: that entry is skipped with a warning until someone grants the role again.
+    """
     changed = []
     for ref in refs:
+        if await _revoked_since_last_grant(session, str(ref)):
+            log.warning(
+                "VOTEBOT_ADMINS lists %s, but their admin role was revoked: not granted again "
+                "(remove them from VOTEBOT_ADMINS, or grant the role with `votebot role grant`)",
+                ref,
+            )
+            continue
         _, before = await set_role(session, ref, ADMIN, actor="env:VOTEBOT_ADMINS")
         if before != ADMIN:
             changed.append(ref)
     return changed
+
+
+async def _revoked_since_last_grant(session: AsyncSession, target: str) -> bool:
+    """Whether the latest role change for ``target`` took an admin role away on purpose."""
+    details = await session.scalar(
+        select(AuditEntry.details)
+        .where(
+            AuditEntry.target == target[:96],
+            AuditEntry.action.in_(("role_grant", "role_revoke")),
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    if not details:
+        return False
+    return bool(details.get("previous") == ADMIN and details.get("role") != ADMIN)
 
 
 async def users_with_roles(session: AsyncSession) -> list[User]:
@@ -107,6 +138,8 @@ async def create_admin_token(session: AsyncSession, user: User, *, actor: str = 
 
 
 async def revoke_tokens(session: AsyncSession, user: User) -> None:
+    """Revoke every dashboard token of ``user`` and end their open dashboard sessions at once."""
+    await session.execute(delete(AdminSession).where(AdminSession.admin == f"user:{user.id}"))
     tokens = await session.scalars(
         select(AdminToken).where(AdminToken.user_id == user.id, AdminToken.revoked_at.is_(None))
     )

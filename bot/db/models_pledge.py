@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, LargeBinary, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.models import Base, BigIntPK, utcnow
+from bot.core.privacy import register_eraser
+from bot.db.models import Base, BigIntPK, User, utcnow
 
 #: Kinds of referral code: handed out by ``votebot referral create`` or a user's personal one.
 REFERRAL_KINDS = ("volunteer", "school", "user")
@@ -101,3 +103,27 @@ class ReminderOptIn(Base):
     )
     kind: Mapped[str] = mapped_column(String(32), primary_key=True, default="voting_day")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+async def withdraw_pledge_of_deleted_user(session: AsyncSession, user_id: int) -> None:
+    """Deleting one's data withdraws a standing pledge: logged (without any id) like a withdrawal,
+    so "net pledges" and every standing figure drop the person while "signed" stays history."""
+    from bot.db import repo
+
+    pledge = await session.scalar(
+        select(Pledge).where(Pledge.user_id == user_id, Pledge.withdrawn_at.is_(None))
+    )
+    user = await session.get(User, user_id)
+    if pledge is None or user is None:
+        return
+    await repo.log_event(
+        session,
+        user_id=None,
+        channel=user.channel,
+        event_type="pledge",
+        name="pledge_withdrawn",
+        properties={"reason": "deleted"},
+    )
+
+
+register_eraser(withdraw_pledge_of_deleted_user)

@@ -253,8 +253,12 @@ async def add_report(
     details: dict[str, Any] | None = None,
     photo: bytes | None = None,
 ) -> Report:
-    """Store a report: the anonymous record, plus details and photo only when given (consent)."""
+    """Store a report: the anonymous record, plus details and photo only when given (consent).
+
+    Its id is random, not sequential, so the order of reports says nothing about who made which.
+    """
     report = Report(
+        id=secrets.randbelow(2**47) + 1,
         category=category,
         kabupaten_id=kabupaten_id,
         reported_on=reported_on,

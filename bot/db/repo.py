@@ -5,7 +5,6 @@ Every query here runs unchanged on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Any
 
@@ -146,14 +145,6 @@ async def claim_meta(session: AsyncSession, key: str, value: str) -> bool:
         insert_ignore(session, AppMeta, ["key"]).values(key=key, value=value)
     )
     return bool(getattr(result, "rowcount", 0))
-
-
-async def get_or_create_secret(session: AsyncSession, key: str = "secret_key") -> str:
-    """A random secret stored once in the database, so every worker shares the same one."""
-    await claim_meta(session, key, secrets.token_hex(32))
-    value = await get_meta(session, key)
-    assert value is not None
-    return value
 
 
 async def set_opt_in(session: AsyncSession, user_id: int, opted_in: bool) -> None:

@@ -18,6 +18,7 @@ MODEL_MODULES: list[str] = [
     "bot.db.models_broadcast",
     "bot.db.models_telegram",
     "bot.db.models_questions",
+    "bot.db.models_admin",
 ]
 
 

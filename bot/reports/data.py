@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.privacy import ANON_KEY
 from bot.db.models import EngagementEvent, Region, User
+from bot.db.models_pledge import Report as ReportRow
 
 #: The smallest regional cell a report shows; smaller ones are suppressed.
 MIN_CELL = 10
@@ -122,25 +123,21 @@ class Report:
     async def distinct_actors(
         self, *where: ColumnElement[bool], by_day: bool = False
     ) -> dict[str, int]:
-        """Distinct users (per UTC day, or ``""`` for all), counting a deleted user's anonymised
-        rows as one user (by their random token).
+        """Distinct users (per UTC day, or ``""`` for all) among people who still have an account.
 
-        Two queries, so the first is answered from the ``(event_type, created_at, user_id)``
-        index alone; only anonymised rows are read for their token.
+        Deleting one's data is a withdrawal: the anonymised rows stay in event counts but no
+        longer make anyone a "user" (each row has its own random token, so they cannot be
+        grouped back into a person). Answered from the ``(event_type, created_at, user_id)``
+        index alone.
         """
         day = self.day()
-        anon = E.properties[ANON_KEY].as_string()
+        cols: list[Any] = [day] if by_day else []
+        stmt = select(*cols, func.count(distinct(E.user_id))).where(*where, E.user_id.is_not(None))
+        if by_day:
+            stmt = stmt.group_by(day)
         out: Counter[str] = Counter()
-        for col, extra in (
-            (E.user_id, []),
-            (anon, [E.user_id.is_(None)]),
-        ):
-            cols: list[Any] = [day] if by_day else []
-            stmt = select(*cols, func.count(distinct(col))).where(*where, *extra)
-            if by_day:
-                stmt = stmt.group_by(day)
-            for *key, n in await self.rows(stmt):
-                out[key[0] if key else ""] += int(n)
+        for *key, n in await self.rows(stmt):
+            out[key[0] if key else ""] += int(n)
         return dict(out)
 
     async def rows(self, stmt: Any) -> list[Any]:
@@ -402,20 +399,21 @@ class Report:
         }
 
     async def reports(self) -> dict[str, Any]:
+        """Report figures from the ``reports`` table itself (its day, type and place), never from
+        log rows: the log holds no type, place or reporter for a finished report."""
         names = await self.counts("report", ["report_started", "report_completed"])
-        category = self.prop("category").as_string()
-        consent = self.prop("consent").as_boolean()
+        R = ReportRow
+        when = [R.reported_on <= self.p.until]
+        if self.p.since is not None:
+            when.append(R.reported_on >= self.p.since)
         cats = await self.rows(
-            select(category, func.count(), func.sum(case((consent, 1), else_=0)))
-            .where(self.in_period(("report", "report_completed")))
-            .group_by(category)
-            .order_by(func.count().desc(), category)
+            select(R.category, func.count(), func.sum(case((R.consent.is_(True), 1), else_=0)))
+            .where(*when)
+            .group_by(R.category)
+            .order_by(func.count().desc(), R.category)
         )
-        kab = self.prop("kabupaten_id").as_integer()
         per_kab = await self.rows(
-            select(kab, func.count())
-            .where(self.in_period(("report", "report_completed")))
-            .group_by(kab)
+            select(R.kabupaten_id, func.count()).where(*when).group_by(R.kabupaten_id)
         )
         regional = await self.regional({k: int(n) for k, n in per_kab}, "reports")
         return {
@@ -558,8 +556,13 @@ def report_meta(period: Period) -> dict[str, Any]:
 
 
 def pseudonym(secret: str, user_id: int) -> str:
-    """A user's id in exports: HMAC-SHA256 keyed by the secret key (stable, not reversible)."""
-    return hmac.new(secret.encode(), f"user:{user_id}".encode(), hashlib.sha256).hexdigest()
+    """A user's id in exports: HMAC-SHA256 under a key derived from the secret key for this
+    purpose only (stable, not reversible; never the key that signs admin cookies)."""
+    from bot.keys import derive
+
+    return hmac.new(
+        derive(secret, "pseudonym"), f"user:{user_id}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 EVENT_COLUMNS = ["created_at", "user", "channel", "event_type", "name", "properties"]

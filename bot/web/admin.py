@@ -2,15 +2,19 @@
 
 Installed on the shared web app through ``WEB_EXTENSIONS`` (``bot.web.admin:install``).
 
-- Login: a token form (``VOTEBOT_ADMIN_TOKEN``; :func:`verify_token` is the one place to add
-  per-admin tokens). Tokens are compared in constant time. A good token sets a signed, HttpOnly,
-  ``SameSite=Strict`` session cookie (``Secure`` over HTTPS) valid for :data:`SESSION_SECONDS`.
+- Login: a token form (``VOTEBOT_ADMIN_TOKEN`` or a per-admin token; :func:`verify_token`),
+  compared in constant time, with a CSRF check (a signed nonce in the form and a cookie) and a
+  fleet-wide throttle on wrong tokens (:mod:`bot.web.sessions`). A good token opens a server-side
+  session: an HttpOnly, ``SameSite=Strict`` cookie, ``Secure`` over HTTPS (also behind a proxy
+  with ``VOTEBOT_TRUST_PROXY``), valid for :data:`SESSION_SECONDS`.
 - Every ``/admin`` page refuses anonymous requests: pages redirect to the login form, CSV/JSON
-  answer 401. Logout is a POST carrying a CSRF token.
+  answer 401. Logout is a POST carrying a CSRF token and ends the session in the database;
+  revoking an admin's role ends theirs too.
 - Pages are rendered server-side with Jinja2 (autoescape on); charts are inline PNGs; no page
   shows names, usernames, phone numbers or platform ids, and regional cells under 10 show "<10".
-- ``/metrics`` is open when the server listens on a loopback address only (``HOST=127.0.0.1``,
-  the default); otherwise it needs ``Authorization: Bearer <admin token>`` or a dashboard session.
+- ``/metrics`` needs ``Authorization: Bearer <admin token>`` or a dashboard session, unless
+  ``VOTEBOT_METRICS_PUBLIC=1`` opens it (a reverse proxy makes every request look local, so the
+  bind address says nothing about who asks).
 """
 
 from __future__ import annotations
@@ -19,10 +23,8 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,6 +32,7 @@ import jinja2
 from aiohttp import web
 
 from bot.core.roles import any_live_admin_token, has_live_admin_token, verify_admin_token
+from bot.keys import derive
 from bot.metrics import CONTENT_TYPE, metrics_for
 from bot.reports.data import (
     MIN_CELL,
@@ -43,9 +46,20 @@ from bot.reports.data import (
 from bot.reports.render import TITLES, section_csv, tables
 from bot.runtime import Runtime
 from bot.web.app import RUNTIME_KEY
+from bot.web.sessions import (
+    SESSION_SECONDS,
+    client_key,
+    end_session,
+    find_session,
+    fingerprint,
+    open_session,
+    record_failure,
+    too_many_failures,
+)
 
 COOKIE = "votebot_admin"
-SESSION_SECONDS = 12 * 3600
+#: A random nonce for the login form's CSRF check (double submit, signed).
+LOGIN_COOKIE = "votebot_login"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 SECURITY_HEADERS = {
@@ -108,44 +122,71 @@ async def login_enabled(runtime: Runtime) -> bool:
 
 
 def _key(runtime: Runtime) -> bytes:
-    """The signing key: rotating the secret key or the admin token ends every session."""
-    token = runtime.settings.admin_token
-    material = runtime.secret_key + "\x00" + (token.get_secret_value() if token else "")
-    return hashlib.sha256(("admin-session\x00" + material).encode()).digest()
+    """The dashboard's own key, derived from the secret key (never the pseudonymisation key)."""
+    return derive(runtime.require_secret(), "admin-session")
 
 
 def _sign(runtime: Runtime, message: str) -> str:
     return hmac.new(_key(runtime), message.encode(), hashlib.sha256).hexdigest()
 
 
-def make_session(runtime: Runtime, admin: str, now: float | None = None) -> str:
-    expires = int((now or time.time()) + SESSION_SECONDS)
-    body = f"{base64.urlsafe_b64encode(admin.encode()).decode()}.{expires}.{secrets.token_hex(8)}"
-    return f"{body}.{_sign(runtime, body)}"
+def _admin_token_fingerprint(runtime: Runtime) -> str:
+    token = runtime.settings.admin_token
+    return fingerprint(_key(runtime), token.get_secret_value() if token else None)
 
 
-def read_session(runtime: Runtime, value: str | None) -> str | None:
-    """The admin a session cookie belongs to, if its signature is good and it has not expired."""
-    if not value or value.count(".") != 3:
+async def make_session(runtime: Runtime, admin: str) -> str:
+    """Open a server-side session for ``admin``; return the cookie value."""
+    fp = _admin_token_fingerprint(runtime) if admin == "admin" else ""
+    async with runtime.db.transaction() as session:
+        return await open_session(session, admin, fp)
+
+
+async def read_session(runtime: Runtime, value: str | None) -> str | None:
+    """The admin a session cookie belongs to while its session is live, else None."""
+    if not value:
         return None
-    body, _, sig = value.rpartition(".")
-    if not hmac.compare_digest(sig, _sign(runtime, body)):
+    async with runtime.db.transaction() as session:
+        row = await find_session(session, value)
+    if row is None:
         return None
-    name, expires, _nonce = body.split(".")
-    try:
-        if int(expires) < time.time():
-            return None
-        return base64.urlsafe_b64decode(name.encode()).decode()
-    except ValueError:
-        return None
+    if row.admin == "admin" and (
+        runtime.settings.admin_token is None
+        or not hmac.compare_digest(row.token_fingerprint, _admin_token_fingerprint(runtime))
+    ):
+        return None  # VOTEBOT_ADMIN_TOKEN was changed or removed since this login
+    return row.admin
 
 
 def csrf_token(runtime: Runtime, session: str) -> str:
     return _sign(runtime, "csrf\x00" + session)
 
 
-def current_admin(request: web.Request) -> str | None:
-    return read_session(request.app[RUNTIME_KEY], request.cookies.get(COOKIE))
+async def current_admin(request: web.Request) -> str | None:
+    runtime = request.app[RUNTIME_KEY]
+    admin = await read_session(runtime, request.cookies.get(COOKIE))
+    if admin is None or not await still_admin(runtime, admin):
+        return None
+    return admin
+
+
+def is_https(request: web.Request) -> bool:
+    """Whether the browser reached us over HTTPS (through a trusted proxy, by its header)."""
+    if request.secure:
+        return True
+    if request.app[RUNTIME_KEY].settings.trust_proxy:
+        proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+        return proto == "https"
+    return False
+
+
+def client_address(request: web.Request) -> str:
+    """The client's address: the proxy's ``X-Forwarded-For`` when trusted, else the peer."""
+    if request.app[RUNTIME_KEY].settings.trust_proxy:
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    return request.remote or "unknown"
 
 
 def require_admin(kind: str) -> Callable[[Handler], Handler]:
@@ -153,8 +194,7 @@ def require_admin(kind: str) -> Callable[[Handler], Handler]:
 
     def deco(fn: Handler) -> Handler:
         async def wrapper(request: web.Request) -> web.StreamResponse:
-            admin = current_admin(request)
-            if admin is None or not await still_admin(request.app[RUNTIME_KEY], admin):
+            if await current_admin(request) is None:
                 if kind == "page":
                     raise web.HTTPSeeOther("/admin/login")
                 raise web.HTTPUnauthorized(
@@ -195,6 +235,7 @@ LOGIN = """{% extends "base" %}{% block title %}Log in · Teman Pemilih admin{% 
 <form method="post" action="/admin/login">
 <label for="token">Admin token</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+<input type="hidden" name="csrf" value="{{ csrf }}">
 <button type="submit" id="login">Log in</button></form>
 {% else %}<p class="error">The dashboard is disabled: set VOTEBOT_ADMIN_TOKEN.</p>{% endif %}
 {% endblock %}"""
@@ -251,46 +292,89 @@ def _numeric(value: str) -> bool:
 # --------------------------------------------------------------------------- handlers
 
 
+def _login_page(
+    request: web.Request, status: int, enabled: bool, error: str | None
+) -> web.Response:
+    """The login form with a fresh CSRF nonce: a cookie and the same value signed in the form."""
+    runtime = request.app[RUNTIME_KEY]
+    nonce = secrets.token_urlsafe(16)
+    response = render(
+        "login", status, enabled=enabled, error=error, csrf=_sign(runtime, "login\x00" + nonce)
+    )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        nonce,
+        max_age=3600,
+        path="/admin",
+        httponly=True,
+        samesite="Strict",
+        secure=is_https(request),
+    )
+    return response
+
+
 async def login_form(request: web.Request) -> web.StreamResponse:
-    if current_admin(request) is not None:
+    if await current_admin(request) is not None:
         raise web.HTTPSeeOther("/admin")
     enabled = await login_enabled(request.app[RUNTIME_KEY])
-    return render("login", enabled=enabled, error=None)
+    return _login_page(request, 200, enabled, None)
 
 
 async def login(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME_KEY]
     form = await request.post()
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    given = form.get("csrf")
+    if not (
+        nonce
+        and isinstance(given, str)
+        and hmac.compare_digest(given, _sign(runtime, "login\x00" + nonce))
+    ):
+        return _login_page(request, 403, True, "The form expired. Please enter the token again.")
+    client = client_key(_key(runtime), client_address(request))
+    async with runtime.db.transaction() as session:
+        throttled = await too_many_failures(session, client)
+    if throttled:
+        raise web.HTTPTooManyRequests(
+            text="Too many wrong tokens from here. Wait 15 minutes, then try again.\n",
+            headers={"Retry-After": "900"},
+        )
     token = form.get("token")
     admin = await verify_token(runtime, token if isinstance(token, str) else "")
     if admin is None:
-        await asyncio.sleep(0.2)  # slows down guessing a little; tokens are long anyway
+        async with runtime.db.transaction() as session:
+            await record_failure(session, client)
+        await asyncio.sleep(0.2)  # slows down guessing a little more; tokens are long anyway
         enabled = await login_enabled(runtime)
-        return render("login", 401, enabled=enabled, error="That token is not valid.")
+        return _login_page(request, 401, enabled, "That token is not valid.")
     response = web.HTTPSeeOther("/admin")
     response.set_cookie(
         COOKIE,
-        make_session(runtime, admin),
+        await make_session(runtime, admin),
         max_age=SESSION_SECONDS,
         path="/",
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=is_https(request),
     )
+    response.del_cookie(LOGIN_COOKIE, path="/admin")
     raise response
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
+    """End the session server-side (the cookie stops working everywhere), then forget it."""
     runtime = request.app[RUNTIME_KEY]
-    session = request.cookies.get(COOKIE, "")
+    cookie = request.cookies.get(COOKIE, "")
     form = await request.post()
     given = form.get("csrf")
     if (
-        read_session(runtime, session) is None
+        await read_session(runtime, cookie) is None
         or not isinstance(given, str)
-        or not (hmac.compare_digest(given, csrf_token(runtime, session)))
+        or not (hmac.compare_digest(given, csrf_token(runtime, cookie)))
     ):
         raise web.HTTPForbidden(text="bad or missing CSRF token\n")
+    async with runtime.db.transaction() as session:
+        await end_session(session, cookie)
     response = web.HTTPSeeOther("/admin/login")
     response.del_cookie(COOKIE, path="/")
     raise response
@@ -316,7 +400,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME_KEY]
     session = request.cookies[COOKIE]
     values: dict[str, Any] = {
-        "admin": current_admin(request),
+        "admin": await current_admin(request),
         "csrf": csrf_token(runtime, session),
         "min_cell": MIN_CELL,
         "suppressed": SUPPRESSED,
@@ -382,20 +466,9 @@ async def export_json(request: web.Request) -> web.StreamResponse:
     )
 
 
-def metrics_open(runtime: Runtime) -> bool:
-    """True when the server only listens on a loopback address."""
-    host = runtime.settings.host.strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 async def metrics(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME_KEY]
-    if not metrics_open(runtime) and current_admin(request) is None:
+    if not runtime.settings.metrics_public and await current_admin(request) is None:
         auth = request.headers.get("Authorization", "")
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or await verify_token(runtime, token.strip()) is None:

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,10 @@ class GraphAPI:
         url, size = info.get("url"), info.get("file_size")
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise GraphError(502, None, "the media has no download URL")
+        if not (url.startswith("https://") or URL(url).origin() == URL(self.base_url).origin()):
+            # The access token travels with every request of this session: never in clear text
+            # to anyone but the configured API itself.
+            raise GraphError(502, None, "refusing a media URL that is not https")
         if isinstance(size, int) and size > max_bytes:
             return None
         try:

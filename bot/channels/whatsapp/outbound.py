@@ -284,6 +284,10 @@ class WhatsAppOutbound:
     ) -> None:
         now = utcnow()
         async with self.runtime.db.transaction() as session:
+            if await repo.get_user(session, UserRef(CHANNEL, wa_id)) is None:
+                # Someone who just deleted their data (the /hapus confirmation): keep nothing
+                # keyed by their number, not even a delivery receipt.
+                return
             await session.execute(
                 _upsert(
                     session,

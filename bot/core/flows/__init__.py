@@ -17,6 +17,7 @@ FLOW_MODULES = [
     "bot.core.flows.report",
     "bot.core.flows.calendar",
     "bot.core.flows.privacy",
+    "bot.core.flows.mydata",
     "bot.core.flows.tps",
     "bot.core.flows.siaran",
     "bot.core.flows.questions",

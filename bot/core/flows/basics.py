@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core import consent
 from bot.core.context import Context
 from bot.core.events import UnsupportedEvent
+from bot.core.flows.mydata import privacy_notice
 from bot.core.formatting import escape
 from bot.core.i18n import N_
 from bot.core.menu import menu_buttons, menu_item
@@ -62,6 +63,8 @@ async def onboarding(ctx: Context) -> None:
             "I can help you get ready to vote: what to bring to the polling station (TPS), how to "
             "check you're registered, and why you should say no to money politics."
         )
+        + "\n\n"
+        + privacy_notice(ctx)
     )
     ctx.reply(ctx._("First, choose your language:"), language_buttons(ctx))
 
@@ -340,10 +343,11 @@ async def send_about(ctx: Context) -> None:
     ctx.reply(
         ctx._(
             '**Teman Pemilih** ("the voter\'s friend") is an open-source chatbot for young '
-            "voters, run by civil-society groups, campuses and election bodies.\n\n"
+            "voters. It is not an official service of KPU or Bawaslu.\n\n"
             "**Your privacy:** I never ask for your NIK (national ID number). I keep as little "
             "about you as I can: your language and your choices in this chat, never what you "
-            "type. Facts I tell you come with their sources."
+            "type. Facts I tell you come with their sources. The full notice: /privasi; what "
+            "I have about you: /dataku."
         ),
         [[Button(ctx._("🏠 Menu"), payload="menu")]],
     )

@@ -25,7 +25,7 @@ from bot.core.photos import BadPhoto, strip_metadata
 from bot.core.picker import get_kabupaten, kabupaten_buttons
 from bot.core.replies import Button, Image, Reply
 from bot.core.router import StaleButton, normalise_keyword, payload, router
-from bot.db import pledge_repo
+from bot.db import pledge_repo, repo
 from bot.db.models import Region
 
 FLOW = "report"
@@ -333,12 +333,14 @@ async def complete(ctx: Context, data: dict[str, Any], *, consent: bool) -> None
         photo=photo if consent else None,
     )
     ctx.clear_state()
-    await ctx.log(
-        "report",
-        "report_completed",
-        category=data["category"],
-        kabupaten_id=kabupaten_id,
-        consent=consent,
+    # Logged with no user, type or place: the anonymous record must not be joinable back to the
+    # reporter through the log (the report's own row holds the type, place and day).
+    await repo.log_event(
+        ctx.session,
+        user_id=None,
+        channel=ctx.user.channel,
+        event_type="report",
+        name="report_completed",
     )
     await notify_admins(ctx, report.id, data, consent=consent, photo=photo)
     if consent:

@@ -1,0 +1,54 @@
+"""The privacy notice at onboarding and /privasi, and /dataku showing what is stored."""
+
+from __future__ import annotations
+
+from bot.runtime import Runtime, open_runtime
+from tests.conftest import make_settings
+from tests.dialog import Dialog
+
+
+async def test_onboarding_shows_a_short_privacy_notice(runtime: Runtime) -> None:
+    d = Dialog(runtime.core)
+    await d.say("/start")
+    assert "nggak pernah minta NIK" in d.text and "/privasi" in d.text and "/dataku" in d.text
+
+
+async def test_privacy_notice_names_the_operator_and_the_rights(db_url: str) -> None:
+    rt = await open_runtime(
+        make_settings(
+            db_url,
+            VOTEBOT_OPERATOR="BEM Kampus X (halo@example.org)",
+            VOTEBOT_LOG_RETENTION_DAYS=365,
+        )
+    )
+    try:
+        d = Dialog(rt.core, language_code="en")
+        await d.say("/start")
+        await d.press("English")
+        await d.say("/privacy")
+        assert "BEM Kampus X (halo@example.org) runs this copy" in d.text
+        assert "cut loose from you after 1 year." in d.text
+        assert "UU 27/2022" in d.text and "/hapus" in d.text and "/dataku" in d.text
+    finally:
+        await rt.close()
+
+
+async def test_my_data_shows_what_is_stored_and_deletion_removes_it(runtime: Runtime) -> None:
+    d = Dialog(runtime.core, language_code="en")
+    await d.say("/start")
+    await d.press("English")
+    await d.press("Yes, remind me")
+    await d.say("/janji")
+    await d.press("Sign the pledge")
+    await d.say("Sari")
+    await d.press("Skip")
+    await d.say("/dataku")
+    assert "What I have stored about you" in d.text
+    assert "Language: English" in d.text and "Occasional reminders: yes" in d.text
+    assert "Name for the pledge: Sari" in d.text and "Pledge signed on" in d.text
+    assert "Activity records" in d.text and "not linked to you" in d.text
+    await d.say("/hapus")
+    await d.press("Yes, delete my data")
+    await d.say("/mydata")  # a fresh start: nothing of before is left
+    assert "Sari" not in d.text and "Pledge signed" not in d.text
+    assert "Language: not chosen" in d.text or "Bahasa: belum dipilih" in d.text
