@@ -254,6 +254,23 @@ async def test_text_at_a_report_button_step_is_never_queued(
     assert "Ketuk salah satu tombol di atas" in dialog.text
     async with runtime.db.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(UnansweredQuestion)) == 0
+    await dialog.media("sticker")  # the step is still the category question, not "tap a button"
+    assert "Politik uangnya seperti apa?" in dialog.text and "✖️ Batal" in dialog.buttons
+
+
+async def test_a_button_beside_the_flow_brings_the_step_back(
+    dialog: Dialog, runtime: Runtime
+) -> None:
+    await opted_in(dialog)
+    await dialog.say("/kuis voting-basics")
+    await dialog.say("jam brp tps buka")
+    assert "👍" in dialog.buttons and "Soal 1 dari 10" in dialog.text
+    await dialog.press("👍")
+    assert "Balik ke yang tadi" in dialog.text and "Soal 1 dari 10" in dialog.text
+    await dialog.say("hmm")  # and the step stays the quiz question
+    assert dialog.text.count("Soal 1 dari 10") == 1
+    _, state = await user_row(runtime)
+    assert (state.flow, state.step) == ("quiz", "question")
 
 
 async def test_voice_notes_and_stickers(dialog: Dialog) -> None:

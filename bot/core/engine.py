@@ -344,8 +344,9 @@ class Core:
         if created:
             await ctx.log("user", "created", language_code=event.language_code)
         await ctx.log("message", event_kind(event), **self._describe(event))
+        stepped = state.updated_at
         await self.dispatch(ctx)
-        remember_prompt(ctx)
+        remember_prompt(ctx, moved=ctx.state.updated_at != stepped)
         for hook in self.after_hooks:
             await hook(ctx)
         # Messages for other people go out through the outbox, committed with this event.
@@ -394,10 +395,15 @@ class Core:
             handler = r.buttons.get(route)
             args = rest.split(":") if rest else []
             if handler is not None:
+                stepped = ctx.state.updated_at
                 try:
-                    return await handler(ctx, args)
+                    await handler(ctx, args)
                 except StaleButton:
                     pass
+                else:  # a button beside the flow (👍, a page): then the step the user is at
+                    if ctx.state.updated_at == stepped:
+                        await show_step_again(ctx, "button")
+                    return None
             await ctx.log("fallback", "stale_button", route=route[:32])
             return await self._fallback(ctx, "stale_button")
 

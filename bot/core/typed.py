@@ -75,20 +75,31 @@ def _encode(reply: Reply) -> dict[str, Any]:
     return prompt
 
 
-def remember_prompt(ctx: Context) -> None:
+def _gone(ctx: Context) -> bool:
+    """The state row was deleted this event (the user deleted their data)."""
+    state = inspect(ctx.state)
+    return bool(state.deleted or state.detached)
+
+
+def remember_prompt(ctx: Context, *, moved: bool = True) -> None:
     """Keep the prompt this event ended on (called by the engine after each event).
 
+    ``moved`` says whether the conversation state was set this event: inside a flow whose step
+    did not move, a reply without buttons ("tap a button, please") does not replace the step.
     When typed text got an answer with 👍/👎 buttons, the question is kept with it, scrubbed, so
     a 👎 can queue what was asked (:mod:`bot.core.flows.questions`); the next prompt replaces it.
     """
-    if not ctx.replies or inspect(ctx.state).deleted or inspect(ctx.state).detached:
+    if not ctx.replies or _gone(ctx):
         return
     asked = [r for r in ctx.replies if any(b.payload for b in r.all_buttons())]
+    prompt: dict[str, Any] | None
     if asked:
-        prompt: dict[str, Any] | None = _encode(asked[-1])
-    elif ctx.flow is not None:
+        prompt = _encode(asked[-1])
+    elif ctx.flow is not None and (moved or not ctx.state.prompt):
         texts = [r for r in ctx.replies if r.text]
         prompt = _encode(texts[-1]) if texts else dict(ctx.state.prompt or {}) or None
+    elif ctx.flow is not None:  # the step did not move (e.g. "tap a button, please")
+        prompt = {k: v for k, v in (ctx.state.prompt or {}).items() if k != "asked"}
     else:
         prompt = None
     intro = ctx._(BACK) + "\n\n"
@@ -280,7 +291,7 @@ async def off_script(ctx: Context, reason: str) -> bool:
 
 async def show_step_again(ctx: Context, reason: str) -> bool:
     """Inside a flow, after an answer to something off script: the step the user was on."""
-    if ctx.flow is None or not ctx.state.prompt:
+    if ctx.flow is None or not ctx.state.prompt or _gone(ctx):
         return False
     await ctx.log("flow", "step_shown_again", flow=ctx.flow[:32], reason=reason[:32])
     return show_prompt_again(ctx, ctx._(BACK))

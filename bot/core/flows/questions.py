@@ -15,7 +15,6 @@ from bot.core.context import Context
 from bot.core.questions import queue_question, watch
 from bot.core.replies import Button, Reply
 from bot.core.router import StaleButton, payload, router
-from bot.core.typed import BACK, show_prompt_again
 from bot.core.understanding.hooks import on_unanswered
 from bot.core.understanding.model import Understanding
 from bot.db.models_questions import THUMBS_DOWN, UNANSWERED, UnansweredQuestion
@@ -79,7 +78,6 @@ async def watch_button(ctx: Context, args: list[str]) -> None:
             "Right now my messages to you are switched off, so send START if you want to get it."
         )
     if ctx.flow is not None:
-        ctx.reply(text)
-        show_prompt_again(ctx, ctx._(BACK))
+        ctx.reply(text)  # the engine shows the step the user is at below
         return
     ctx.reply(text, [[Button(ctx._("🏠 Menu"), payload="menu")]])
