@@ -347,3 +347,25 @@ async def test_a_whatsapp_burst_is_bounded_and_nothing_is_dropped(
     assert 503 in statuses
     sent = [m["to"] for m in graph.sent]
     assert sorted(sent) == sorted(u for u in users for _ in range(3))
+
+
+def test_stored_replies_round_trip() -> None:
+    """What waits in ``processed_messages`` comes back as the same replies (images, quiz hints,
+    location requests, a lone surrogate included)."""
+    from bot.core import reply_codec
+    from bot.core.replies import Image, QuizHint
+
+    replies = [
+        Reply(
+            "Soal 1 \ud83d",
+            buttons=[[Button("A", payload="quiz:a"), Button("Web", url="https://kpu.go.id")]],
+            replace=True,
+            quiz=QuizHint("Q?", ("A", "B"), 1, header="1/10", explanation="why"),
+        ),
+        Reply("Bagikan lokasi", request_location=True, location_label="📍 Kirim"),
+        Reply("", image=Image(b"\x89PNG\x00\xff", "sertifikat.png", "**Selamat**")),
+    ]
+    text = reply_codec.encode(replies, {"chat_id": -100123, "edit": 7})
+    assert text.isascii()
+    back, route = reply_codec.decode(text)
+    assert back == replies and route == {"chat_id": -100123, "edit": 7}
