@@ -77,7 +77,9 @@ async def chaos(db_url: str, args: argparse.Namespace) -> None:
     unrecorded: list[set[str]] = []
     for k in range(1, args.kills + 1):
         at = args.users * k // (args.kills + 1)
-        while api.sent < at:
+        for _ in range(100_000):  # polls the fake's counter, up to 1,000 s
+            if api.sent >= at:
+                break
             await asyncio.sleep(0.01)
         pid = await leader_pid(db_url)
         victim = next((p for p in procs if p.pid == pid), procs[0])
@@ -135,8 +137,16 @@ async def rate(db_url: str, args: argparse.Namespace) -> None:
 
 
 async def clear(db_url: str) -> None:
-    """Start a phase on a shared server with no users, broadcasts or leases."""
-    tables = ("outbox", "notifications", "broadcasts", "fleet_leases", "engagement_events")
+    """Start a phase on a shared server (migrated) with no users, broadcasts or leases."""
+    from bot.db.engine import Database
+    from bot.db.migrate import upgrade
+
+    db = Database(db_url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.close()
+    tables = ("outbox", "notifications", "broadcasts", "fleet_leases", "events")
     await execute(db_url, *(f"DELETE FROM {t}" for t in tables), "DELETE FROM users")
 
 

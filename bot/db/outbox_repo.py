@@ -33,10 +33,12 @@ from bot.core.timezones import wall_clock
 from bot.db.models import Region, User
 from bot.db.models_broadcast import (
     CLAIMED,
+    FAILED,
     FINISHED,
     PENDING,
     QUEUED,
     SENDING,
+    SENT,
     SKIPPED,
     Broadcast,
     Notification,
@@ -388,6 +390,10 @@ async def claim_notifications(
 async def record_notification(
     session: AsyncSession, row_id: int, worker: str, values: dict[str, Any]
 ) -> bool:
+    """Write a claimed notification's result. Once it is settled its text is cleared: a report's
+    details and photo are not kept in the outbox after they went out."""
+    if values.get("status") in (SENT, FAILED, SKIPPED):
+        values = {**values, "replies": []}
     result = await session.execute(
         update(Notification)
         .where(
