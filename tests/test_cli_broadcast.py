@@ -106,7 +106,8 @@ def test_broadcast_create_list_status_and_run(
     assert result.exit_code == 2 and "--segment: unknown term 'bogus'" in result.output
     result = votebot(env, "broadcast", "create", "--file", FILE, "--segment", "all", stdin="n\n")
     assert result.exit_code == 1 and "Audience: 3 opted-in" in result.output
-    assert "Sudah cek namamu di DPT?" in result.output and "Cancelled" in result.output
+    assert "Namamu sudah ada di daftar pemilih?" in result.output and "Cancelled" in result.output
+    assert "{{fact" not in result.output and "diperkirakan 2029" in result.output
     result = votebot(env, "broadcast", "create", "--file", FILE, "--segment", "all", "--yes")
     assert result.exit_code == 0, result.output
     assert "Broadcast #1 created for 3 user(s): queued." in result.output

@@ -46,3 +46,29 @@ async def test_reminders_are_created_when_due_once_for_those_who_asked(runtime: 
 async def test_a_missed_reminder_is_not_sent_late(runtime: Runtime) -> None:
     await add_user(runtime, "1", reminder=True)
     assert await create_due_reminders(runtime, datetime(2024, 11, 27, 5, 0, tzinfo=UTC)) == []
+
+
+async def test_expected_elections_get_no_reminders_and_no_quiet_period_hold(
+    runtime: Runtime,
+) -> None:
+    import datetime as dt
+
+    from bot.broadcast.reminders import due_reminders, quiet_period_rule
+    from bot.core.calendar import CALENDAR_ID, Calendar
+
+    await add_user(runtime, "1", reminder=True)
+    calendar = runtime.content.get("calendar", CALENDAR_ID, "id")
+    assert isinstance(calendar, Calendar) and calendar.expected_elections()
+    # The bundled calendar expects the next national election in 2029 without a date: no
+    # reminder is ever due for it, whatever the time, and nothing is held.
+    for year in (2026, 2029, 2031):
+        now = datetime(year, 2, 14, 1, 0, tzinfo=UTC)
+        assert due_reminders(calendar, now) == []
+        assert await create_due_reminders(runtime, now) == []
+        async with runtime.db.sessions() as s:
+            assert await quiet_period_rule(runtime)(s, None, now) is None
+    # Dated voting days still work next to the expected ones.
+    evening = dt.datetime(2024, 11, 26, 11, 0, tzinfo=UTC)
+    assert [(e.id, kind) for e, kind in due_reminders(calendar, evening)] == [
+        ("pilkada-2024", "evening")
+    ]

@@ -63,8 +63,9 @@ async def test_a_typed_segment_is_checked(runtime: Runtime) -> None:
     await d.say("locale=en")
     assert "Nobody subscribed is in that group" in d.text
     await d.say("locale=id")
-    assert "It will go to 1 person" in d.text and "Sudah cek namamu di DPT?" not in d.text
-    assert "Have you checked your name" in d.text  # the preview is in the sender's language
+    assert "It will go to 1 person" in d.text
+    assert "Namamu sudah ada di daftar pemilih?" not in d.text
+    assert "Is your name on the voter list?" in d.text  # the preview is in the sender's language
     await d.press("Cancel")
     assert "nothing was sent" in d.text
     async with runtime.db.sessions() as s:

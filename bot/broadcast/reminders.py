@@ -54,8 +54,7 @@ TEXTS = {
 def due_reminders(calendar: Calendar, now: dt.datetime) -> list[tuple[Election, str]]:
     """The reminders that should exist by ``now`` and are still useful."""
     out = []
-    for election in calendar.elections:
-        day = election.voting_day
+    for election, day in calendar.dated():  # an expected (undated) election has no reminders
         too_late = dt.datetime.combine(day, TOO_LATE, WIB)
         for kind, (offset, at) in (("evening", EVENING), ("morning", MORNING)):
             due = dt.datetime.combine(day + offset, at, WIB)
@@ -121,8 +120,10 @@ def quiet_period_rule(runtime: Runtime) -> HoldRule:
         today = today_in_wib(now)
         for election in calendar.elections:
             for stage in election.stages:
+                if stage.kind != "quiet-period" or stage.date is None:
+                    continue  # only a dated quiet period holds anything
                 last = stage.end or stage.date
-                if stage.kind == "quiet-period" and stage.date <= today <= last:
+                if stage.date <= today <= last:
                     return dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0, 0), WIB)
         return None
 

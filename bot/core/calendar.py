@@ -1,8 +1,11 @@
 """The election calendar: ``content/calendar.md`` (one file for every language).
 
-Front matter lists ``elections``, each with a name per locale and dated ``stages``; every stage
-cites its sources. Only dates a source gives belong here: an election whose date is not yet set
-is simply not listed.
+Front matter lists ``elections``, each with a name per locale and ``stages``; every stage cites
+its sources. A stage is either **dated** (``date``, and ``end`` for a period) or **expected**: its
+date is not set yet, and ``expected`` says per locale what is known (usually a fact from the
+ledger, e.g. "expected in 2029; KPU has not set the date yet"). Only dates a source gives belong
+here; never write a guessed date. An election whose voting day is expected is shown as such by
+``/jadwal`` but has no countdown, no reminders and no quiet-period hold.
 
 ```yaml
 elections:
@@ -12,7 +15,15 @@ elections:
       - kind: voting-day
         date: 2024-11-27
         sources: [{id: kpu, title: Komisi Pemilihan Umum (KPU RI), url: https://www.kpu.go.id}]
+  - id: next-national
+    name: {id: Pemilu nasional berikutnya, en: The next national election}
+    stages:
+      - kind: voting-day
+        expected: {id: "{{fact:next-national-election}}", en: "{{fact:next-national-election}}"}
+        sources: [{id: putusan-mk-135-2024, title: Putusan MK No. 135/PUU-XXII/2024}]
 ```
+
+A stage whose text references a fact also cites the fact's sources.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
@@ -45,7 +57,11 @@ STAGE_KINDS: dict[str, str] = {
     "voter-list-set": N_("Final voter list (DPT) set"),
     "registration-check": N_("Check your registration"),
     "campaign": N_("Campaign period"),
-    "move-deadline": N_("Last day to apply to vote elsewhere"),
+    "move-deadline": N_("Last day to apply to vote elsewhere (study, work, moving house…)"),
+    "move-deadline-special": N_(
+        "Last day to vote elsewhere for the four special reasons (hospital, disaster, "
+        "detention, on duty)"
+    ),
     "quiet-period": N_("Quiet period (masa tenang)"),
     "voting-day": N_("Voting day"),
 }
@@ -53,10 +69,19 @@ STAGE_KINDS: dict[str, str] = {
 
 class Stage(Strict):
     kind: str
-    date: dt.date
+    #: The day the stage starts; None for an *expected* stage whose date is not set yet.
+    date: dt.date | None = None
     #: The last day, for a stage that lasts several days (campaign, quiet period).
     end: dt.date | None = None
+    #: For an expected stage: what is known about when, per locale (e.g. a fact reference).
+    expected: dict[str, str] | None = None
+    #: An optional remark shown under the stage, per locale.
+    note: dict[str, str] | None = None
     sources: list[Source] = Field(min_length=1)
+
+    @property
+    def dated(self) -> bool:
+        return self.date is not None
 
     @field_validator("kind")
     @classmethod
@@ -72,9 +97,20 @@ class Stage(Strict):
 
     @model_validator(mode="after")
     def _range(self) -> Stage:
-        if self.end is not None and self.end < self.date:
-            raise ValueError("end must not be before date")
+        if (self.date is None) == (self.expected is None):
+            raise ValueError(
+                "give either a 'date' or, when no date is set yet, 'expected' (never both)"
+            )
+        if self.end is not None and (self.date is None or self.end < self.date):
+            raise ValueError("end needs a date and must not be before it")
         return self
+
+    def text(self, field: str, locale: str, default_locale: str) -> str | None:
+        """``expected`` or ``note`` in ``locale`` (falling back to the default locale's)."""
+        value: dict[str, str] | None = getattr(self, field)
+        if not value:
+            return None
+        return value.get(locale) or value.get(default_locale) or next(iter(value.values()))
 
 
 class Election(Strict):
@@ -95,14 +131,21 @@ class Election(Strict):
         return self
 
     @property
-    def voting_day(self) -> dt.date:
+    def voting_day(self) -> dt.date | None:
+        """The voting day, or None while it is only expected (no date set yet)."""
         return next(s.date for s in self.stages if s.kind == "voting-day")
+
+    @property
+    def expected(self) -> bool:
+        return self.voting_day is None
 
     def display_name(self, locale: str, default_locale: str) -> str:
         return self.name.get(locale) or self.name[default_locale]
 
     def sorted_stages(self) -> list[Stage]:
-        return sorted(self.stages, key=lambda s: s.date)
+        """Dated stages by date, then expected ones in the file's order."""
+        dated = sorted((s for s in self.stages if s.date is not None), key=lambda s: s.date or 0)
+        return dated + [s for s in self.stages if s.date is None]
 
 
 class CalendarMeta(Strict):
@@ -115,22 +158,52 @@ class Calendar:
     path: Path
     id: str = CALENDAR_ID
 
+    def dated(self) -> list[tuple[Election, dt.date]]:
+        """Every election whose voting day is set, with that day."""
+        return [(e, day) for e in self.elections if (day := e.voting_day) is not None]
+
     def next_election(self, today: dt.date) -> Election | None:
-        """The election with the nearest voting day on or after ``today``."""
-        upcoming = [e for e in self.elections if e.voting_day >= today]
-        return min(upcoming, key=lambda e: e.voting_day) if upcoming else None
+        """The election with the nearest (dated) voting day on or after ``today``."""
+        upcoming = [(e, day) for e, day in self.dated() if day >= today]
+        return min(upcoming, key=lambda pair: pair[1])[0] if upcoming else None
 
     def past_elections(self, today: dt.date, limit: int = 2) -> list[Election]:
         """The most recent elections whose voting day has passed, newest first."""
-        past = [e for e in self.elections if e.voting_day < today]
-        return sorted(past, key=lambda e: e.voting_day, reverse=True)[:limit]
+        past = [(e, day) for e, day in self.dated() if day < today]
+        return [e for e, _ in sorted(past, key=lambda pair: pair[1], reverse=True)[:limit]]
+
+    def expected_elections(self) -> list[Election]:
+        """Elections whose voting day is expected but not dated yet, in the file's order."""
+        return [e for e in self.elections if e.expected]
 
 
 def today_in_wib(now: dt.datetime) -> dt.date:
     return now.astimezone(WIB).date()
 
 
+def _cite_stage_facts(doc: Document) -> None:
+    """A stage whose text references a fact also cites the fact's sources."""
+    if doc.facts is None:
+        return
+    elections = doc.meta.get("elections")
+    for i, election in enumerate(elections if isinstance(elections, list) else []):
+        stages = election.get("stages") if isinstance(election, dict) else None
+        for j, stage in enumerate(stages if isinstance(stages, list) else []):
+            used = doc.facts_within(("elections", i, "stages", j))
+            if not used or not isinstance(stage, dict):
+                continue
+            own: list[Any] = list(stage.get("sources") or [])
+            have = {s.get("id") for s in own if isinstance(s, dict)}
+            own += [
+                s.model_dump(exclude_none=True)
+                for s in doc.facts.sources_of(used)
+                if s.id not in have
+            ]
+            stage["sources"] = own
+
+
 def parse_calendar(doc: Document) -> Calendar:
+    _cite_stage_facts(doc)
     meta = doc.validate(CalendarMeta)
     errors: list[ContentError] = []
     ids = [e.id for e in meta.elections]

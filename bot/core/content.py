@@ -167,6 +167,8 @@ class Document:
     facts_used: list[str] = field(default_factory=list)
     #: File line → ids of the facts referenced on it (e.g. to cite them per quiz question).
     fact_lines: dict[int, list[str]] = field(default_factory=dict)
+    #: First and last line of each front-matter value, by key path (like ``lines``).
+    spans: dict[tuple[str | int, ...], tuple[int, int]] = field(default_factory=dict)
 
     def fill(self, text: str, locale: str | None = None) -> str:
         """``text`` with its ``{{fact:ID}}`` references replaced (for kinds that split the body
@@ -174,6 +176,11 @@ class Document:
         if self.facts is None:
             return text
         return self.facts.fill(text, locale or self.locale)[0]
+
+    def facts_within(self, loc: tuple[str | int, ...]) -> list[str]:
+        """Ids of the facts referenced inside the front-matter value at ``loc``."""
+        span = self.spans.get(loc)
+        return self.facts_between(*span) if span else []
 
     def facts_between(self, first: int, last: int) -> list[str]:
         """Ids of the facts referenced on file lines ``first`` to ``last`` (inclusive)."""
@@ -236,17 +243,25 @@ def _node_lines(
     prefix: tuple[str | int, ...],
     offset: int,
     out: dict[tuple[str | int, ...], int],
+    spans: dict[tuple[str | int, ...], tuple[int, int]],
 ) -> None:
+    def last_line(value: yaml.Node) -> int:
+        # A block ends at the start of the next line: back up over a trailing line break.
+        end = value.end_mark
+        return end.line + offset + (1 if end.column else 0)
+
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = (*prefix, str(key_node.value))
             out[key] = key_node.start_mark.line + 1 + offset
-            _node_lines(value_node, key, offset, out)
+            spans[key] = (out[key], max(out[key], last_line(value_node)))
+            _node_lines(value_node, key, offset, out, spans)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             key = (*prefix, i)
             out[key] = item.start_mark.line + 1 + offset
-            _node_lines(item, key, offset, out)
+            spans[key] = (out[key], max(out[key], last_line(item)))
+            _node_lines(item, key, offset, out, spans)
 
 
 def parse_document(
@@ -283,15 +298,16 @@ def parse_document(
     if not isinstance(meta, dict):
         raise ContentErrors([ContentError(path, 2, "front matter must be a mapping of keys")])
     key_lines: dict[tuple[str | int, ...], int] = {}
+    spans: dict[tuple[str | int, ...], tuple[int, int]] = {}
     if node is not None:
-        _node_lines(node, (), 1, key_lines)
+        _node_lines(node, (), 1, key_lines, spans)
     body = "\n".join(lines[end + 1 :]).strip("\n")
     first_body = end + 2
     for i in range(end + 1, len(lines)):
         if lines[i].strip():
             first_body = i + 1
             break
-    doc = Document(path, locale, meta, body, first_body, key_lines, facts)
+    doc = Document(path, locale, meta, body, first_body, key_lines, facts, spans=spans)
     if facts is not None:
         from bot.core.facts import FACT_REF
 
