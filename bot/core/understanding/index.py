@@ -157,7 +157,8 @@ class Index:
         self.docs.append(Doc(kind, target, role, tokens, " ".join(tokens)))
 
     def _tokens(self, norm: str) -> list[str]:
-        return [t for t in norm.split() if t not in self.stopwords]
+        """Search tokens: no stopwords, no single letters (``p``, ``x``)."""
+        return [t for t in norm.split() if len(t) > 1 and t not in self.stopwords]
 
     # -------------------------------------------------------------------- matching
 
