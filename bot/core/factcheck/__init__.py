@@ -1,0 +1,1 @@
+"""Cek Fakta: match forwarded claims against the checked claims library (no network)."""
