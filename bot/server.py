@@ -29,6 +29,7 @@ SERVICES: list[str] = [
     "bot.db.maintenance:create",
     "bot.broadcast.service:create_service",
     "bot.broadcast.reminders:create_service",
+    "bot.broadcast.verdicts:create_service",
 ]
 #: Route installers (``module:function``) called with the app, e.g. the admin dashboard.
 WEB_EXTENSIONS: list[str] = [

@@ -162,13 +162,17 @@ async def publish(
     title: str,
     explanation: str,
     reply: str,
-    sources: list[dict[str, str]],
+    sources: list[dict[str, str | None]],
     actor: str,
+    tell_now: bool = True,
     checked: date | None = None,
     now: datetime | None = None,
 ) -> Published:
-    """Publish a verdict on ``report``: every worker matches it from now on; the followers are
-    returned once (their links deleted in the same transaction)."""
+    """Publish a verdict on ``report``: every worker matches it from now on.
+
+    With ``tell_now`` the followers are returned once (their links deleted in the same
+    transaction) for the caller to notify; without (the CLI has no channel), their links stay for
+    the server's notifier (:mod:`bot.broadcast.verdicts`)."""
     now = now or utcnow()
     claim = PublishedClaim(
         id=claim_slug(report, title),
@@ -188,7 +192,7 @@ async def publish(
     session.add(claim)
     report.status = PUBLISHED
     report.claim_id = claim.id
-    followers = await take_followers(session, report.id)
+    followers = await take_followers(session, report.id) if tell_now else []
     await session.flush()
     return Published(claim, followers)
 
