@@ -166,3 +166,19 @@ def test_broadcast_approval_and_lifecycle_commands(env: dict[str, str]) -> None:
         env, "broadcast", "create", "--file", FILE, "--segment", "all", "--at", "2000-01-01"
     )
     assert past.exit_code == 2 and "in the past" in past.output
+
+
+def test_a_broadcast_file_outside_the_content_directory_uses_its_facts(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    seed(env, ["a"])
+    draft = tmp_path / "drafts" / "cek-dpt.md"
+    draft.parent.mkdir()
+    draft.write_text(Path(FILE).read_text(encoding="utf-8"), encoding="utf-8")
+    result = votebot(
+        env, "broadcast", "create", "--file", str(draft), "--segment", "all", stdin="n\n"
+    )
+    assert "diperkirakan 2029" in result.output and "{{fact" not in result.output, result.output
+    draft.write_text(draft.read_text().replace("{{fact:cekdpt-site}}", "{{fact:cekdpt}}"))
+    bad = votebot(env, "broadcast", "create", "--file", str(draft), "--segment", "all", "--yes")
+    assert bad.exit_code == 1 and "cek-dpt.md:16: unknown fact 'cekdpt'" in bad.output

@@ -151,6 +151,17 @@ def test_a_fact_is_filled_per_locale_and_cites_its_sources(tmp_path: Path) -> No
     assert [s.id for s in files[0].meta.sources] == ["own", "pkpu-25-2023"]
 
 
+def test_text_from_elsewhere_is_filled_with_one_call(tmp_path: Path) -> None:
+    write(tmp_path, "facts.yaml", FACTS)
+    (tmp_path / "id").mkdir()
+    store, errors = load_content(tmp_path, ["id", "en"], "id")
+    assert errors == [] and store.facts is not None
+    text, sources = store.facts.cite("Poll: TPS open {{fact:tps-hours}}? {{fact:nope}}", "en")
+    assert text == "Poll: TPS open 07.00–13.00 local time? {{fact:nope}}"
+    assert [s.id for s in sources] == ["pkpu-25-2023"]
+    assert store.facts.cite("No facts here.", "id") == ("No facts here.", [])
+
+
 def test_unknown_fact_references_are_rejected_with_file_and_line(tmp_path: Path) -> None:
     write(tmp_path, "facts.yaml", FACTS)
     write(tmp_path, "id/pages/sample.md", page("Buka {{fact:tps-hour}}.\n\nLagi {{fact:nope}}."))
@@ -172,7 +183,7 @@ def test_unknown_fact_references_are_rejected_with_file_and_line(tmp_path: Path)
     # The broadcast file alone (as `votebot broadcast create --file` reads it) is rejected too.
     _, alone = broadcast_files(tmp_path, ["id", "en"], "id")
     assert [e.format(tmp_path) for e in alone] == [
-        "broadcasts/hours.md:7: unknown fact 'b' (see content/facts.yaml)"
+        "broadcasts/hours.md:7: unknown fact 'b' in {{fact:b}} (known: tps-hours, voting-day)"
     ]
 
 

@@ -16,6 +16,7 @@ from bot.cli.role import parse_ref
 from bot.config import Settings
 from bot.core import broadcasts as bc
 from bot.core.content import ContentErrors
+from bot.core.facts import load_facts
 from bot.core.formatting import to_terminal
 from bot.core.i18n import available_locales
 from bot.core.segments import SegmentError, audience_size, parse_segment
@@ -69,10 +70,11 @@ async def _actor(rt: Runtime, by: str | None) -> User | None:
 
 
 def _load_file(settings: Settings, path: Path) -> bc.BroadcastFile:
+    locales = available_locales(settings.locales_dir)
+    # The configured content's facts ledger, wherever the file itself lives.
+    facts, _ = load_facts(settings.content_dir, locales, settings.default_locale)
     try:
-        return bc.parse_broadcast_file(
-            path, available_locales(settings.locales_dir), settings.default_locale
-        )
+        return bc.parse_broadcast_file(path, locales, settings.default_locale, facts)
     except ContentErrors as exc:
         for error in exc.errors:
             click.echo(error.format(Path.cwd()), err=True)

@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.core.content import Cited, ContentError, ContentErrors, Source, parse_document
-from bot.core.facts import FACT_REF, FactLedger, load_facts
+from bot.core.facts import FactLedger, check_references, load_facts
 from bot.core.formatting import escape
 from bot.core.i18n import Translator
 from bot.core.replies import Button, Reply
@@ -127,13 +127,8 @@ def parse_broadcast_file(
     bodies: dict[str, list[str]] = {}
     starts: dict[str, int] = {}
     current: str | None = None
+    errors.extend(check_references(path, facts))
     lines = path.read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines, 1):
-        errors.extend(
-            doc.error(f"unknown fact '{m.group(1)}' (see content/facts.yaml)", number)
-            for m in FACT_REF.finditer(line)
-            if facts.get(m.group(1)) is None
-        )
     for number in range(doc.body_line, len(lines) + 1):
         line = lines[number - 1]
         match = _LOCALE_HEADING.match(line)

@@ -127,6 +127,12 @@ class FactLedger:
 
         return FACT_REF.sub(replace, text), used
 
+    def cite(self, text: str, locale: str) -> tuple[str, list[Source]]:
+        """``text`` filled for ``locale`` and the sources it must cite: the one call for text
+        that is not a content file (claims, poll questions, text typed by a volunteer)."""
+        filled, used = self.fill(text, locale)
+        return filled, self.sources_of(used)
+
     def fill_data(self, data: Any, locale: str) -> tuple[Any, list[str]]:
         """Fill every string in parsed YAML (front matter); returns the copy and the facts used.
 
@@ -289,9 +295,9 @@ def content_files(root: Path) -> list[Path]:
 
 
 def find_references(root: Path) -> list[Reference]:
-    """Every ``{{fact:ID}}`` in the content files, with its file and line."""
+    """Every ``{{fact:ID}}`` in the content files (or the one file ``root``), with file and line."""
     refs: list[Reference] = []
-    for path in content_files(root):
+    for path in [root] if root.is_file() else content_files(root):
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -302,7 +308,8 @@ def find_references(root: Path) -> list[Reference]:
 
 
 def check_references(root: Path, ledger: FactLedger) -> list[ContentError]:
-    """An error, with file and line, for every reference to a fact the ledger does not define."""
+    """An error, with file and line, for every reference to a fact the ledger does not define
+    (in every content file under ``root``, or in the file ``root``)."""
     known = ", ".join(sorted(ledger.facts)) or "none: add content/facts.yaml"
     return [
         ContentError(
