@@ -31,6 +31,10 @@ from bot.core.understanding.answer import answer_free_text
 FLOW = "factcheck"
 #: A text this long (in words) is a forwarded statement, not a typed question.
 LONG_WORDS = 20
+#: A short typed text needs this many words to be taken for a claim at all ...
+MIN_WORDS = 4
+#: ... and, when the understanding layer could answer it as a question, this claim score.
+SURE = 0.75
 #: The "did you mean?" buttons show at most this much of a claim's title.
 BUTTON_TITLE = 40
 
@@ -46,21 +50,19 @@ def is_claim_like(text: str, result: CheckResult) -> bool:
 async def free_text(ctx: Context, text: str) -> bool:
     """Claims first, then everything else to the understanding layer."""
     result = await check_all(ctx.session, ctx.content, text, ctx.locale)
-    claim_like = is_claim_like(text, result)
-    if result.confidence == "high" and result.best is not None:
-        asks = False
-        if not claim_like:
-            u = understand(text, ctx.locale, store=ctx.content)
-            asks = u.confidence == "high" and result.best.score < 0.75
-        if not asks:
-            await show_verdict(ctx, result.best.claim_id, via="text")
-            return True
-    if claim_like:
+    if is_claim_like(text, result):
         await respond_to_claim(ctx, text, result)
         return True
-    if result.confidence == "medium":
+    if result.confidence != "unknown" and len(result.words) >= MIN_WORDS:
+        # A short typed text: a question unless the understanding layer has no answer for it,
+        # or it repeats a checked claim almost word for word.
         u = understand(text, ctx.locale, store=ctx.content)
-        if u.confidence == "low":
+        best = result.best
+        if result.confidence == "high" and best is not None:
+            if u.confidence == "low" or best.score >= SURE:
+                await show_verdict(ctx, best.claim_id, via="text")
+                return True
+        elif u.confidence == "low":
             await did_you_mean(ctx, text, result)
             return True
     return await answer_free_text(ctx, text)
