@@ -165,3 +165,13 @@ async def test_a_forwarded_picture_matches_by_perceptual_hash(db_url: str, tmp_p
         assert "belum kenal gambar ini" in d.text
     finally:
         await rt.close()
+
+
+async def test_an_offer_not_taken_is_forgotten_at_the_next_message(runtime: Runtime) -> None:
+    d = Dialog(runtime.core, "shy")
+    await d.say(UNKNOWN)
+    send = d.button("Kirim ke tim").payload or ""
+    await d.say("makasih")
+    await d.tap(send)
+    assert "sudah diterima tim" not in d.text
+    assert await count(runtime, ClaimReport) == 0

@@ -197,6 +197,10 @@ async def cek_button(ctx: Context, args: list[str]) -> None:
 
 @router.state(FLOW, media_steps=("await",))
 async def factcheck_state(ctx: Context, event: object) -> bool:
+    if ctx.step == "offer":
+        # The scrubbed claim waits only for the next step: anything else forgets it.
+        ctx.clear_state()
+        return False
     if ctx.step != "await":
         return False
     if isinstance(event, TextEvent) and event.text.strip():
