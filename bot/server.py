@@ -34,6 +34,7 @@ SERVICES: list[str] = [
 #: Route installers (``module:function``) called with the app, e.g. the admin dashboard.
 WEB_EXTENSIONS: list[str] = [
     "bot.web.admin:install",
+    "bot.web.claims:install",
 ]
 
 NO_CHANNEL = (
