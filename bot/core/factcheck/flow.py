@@ -50,16 +50,16 @@ def is_claim_like(text: str, result: CheckResult) -> bool:
 async def free_text(ctx: Context, text: str) -> bool:
     """Claims first, then everything else to the understanding layer."""
     result = await check_all(ctx.session, ctx.content, text, ctx.locale)
-    if is_claim_like(text, result):
+    if is_claim_like(text, result) and (result.words or result.urls):
         await respond_to_claim(ctx, text, result)
         return True
     if result.confidence != "unknown" and len(result.words) >= MIN_WORDS:
-        # A short typed text: a question unless the understanding layer has no answer for it,
-        # or it repeats a checked claim almost word for word.
+        # A short typed text: a question when the understanding layer answers it with
+        # confidence, unless it repeats a checked claim almost word for word.
         u = understand(text, ctx.locale, store=ctx.content)
         best = result.best
         if result.confidence == "high" and best is not None:
-            if u.confidence == "low" or best.score >= SURE:
+            if u.confidence != "high" or best.score >= SURE:
                 await show_verdict(ctx, best.claim_id, via="text")
                 return True
         elif u.confidence == "low":
