@@ -13,6 +13,7 @@ from bot.core.segments import parse_segment
 from bot.core.understanding import normalise, understand
 from bot.core.understanding.content import knowledge
 from bot.core.understanding.places import load_places
+from tests.test_cli_broadcast import FILE, env, votebot  # noqa: F401 (env is a fixture)
 from tests.test_content import GOOD, write
 
 FAQ = """---
@@ -198,3 +199,10 @@ def test_understand_says_low_for_nonsense_and_medium_for_vague(store) -> None:  
     vague = understand("surat suara", "id", store=store)
     assert vague.confidence == "medium"
     assert 2 <= len(vague.candidates) <= 3
+
+
+def test_broadcast_cli_reads_place_aliases_in_segments(env: dict[str, str]) -> None:  # noqa: F811
+    result = votebot(env, "broadcast", "create", "--file", FILE, "--segment", "province=Jateng")
+    # No regions are imported here, so the alias shows in the error as the name it stands for.
+    assert result.exit_code == 2
+    assert "no province called 'Jawa Tengah'" in result.output
