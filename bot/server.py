@@ -30,11 +30,13 @@ SERVICES: list[str] = [
     "bot.broadcast.service:create_service",
     "bot.broadcast.reminders:create_service",
     "bot.broadcast.answers:create_service",
+    "bot.broadcast.verdicts:create_service",
 ]
 #: Route installers (``module:function``) called with the app, e.g. the admin dashboard.
 WEB_EXTENSIONS: list[str] = [
     "bot.web.admin:install",
     "bot.web.questions:install",
+    "bot.web.claims:install",
 ]
 
 NO_CHANNEL = (

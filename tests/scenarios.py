@@ -278,6 +278,62 @@ async def language_switch_and_free_text(d: Driver) -> None:
     assert d.text and d.options  # a helpful answer with a way on
 
 
+# --------------------------------------------------------------------------- Cek Fakta
+
+FORWARDED_HOAX = (
+    "Diteruskan\nGEGER!!! 7 kontainer surat suara sudah dicoblos ditemukan di pelabuhan "
+    "Tanjung Priok, isinya 70 juta kertas suara 😱😱 SEBARKAN"
+)
+
+
+@scenario()
+async def forwarded_hoax_gets_verdict_and_paste_back_reply(d: Driver) -> None:
+    await english_menu(d)
+    await d.say(FORWARDED_HOAX)
+    assert "HOAX" in d.text and "Tanjung Priok" in d.text
+    assert "Sources:" in d.text
+    assert "📋 Reply for the group" in d.options
+    verdict = d.screen
+    await d.press("📋 Reply for the group")
+    assert "Sorry to butt in" in d.text
+    assert "Sources:" not in d.text and "HOAX" not in d.text
+    assert "https://pemilu.tempo.co/read/1161040/" in " ".join(d.links)
+    await d.press("📋 Reply for the group", on=verdict)
+    assert "Sorry to butt in" in d.text
+
+
+@scenario()
+async def a_question_is_not_mistaken_for_a_claim(d: Driver) -> None:
+    await english_menu(d)
+    await d.say("what time does the tps open")
+    assert "HOAX" not in d.text and "claim" not in d.text
+    assert "07.00" in d.text
+    await d.say("jam brp tps buka")
+    assert "HOAX" not in d.text and "07.00" in d.text
+
+
+@scenario()
+async def near_duplicate_links_match_a_checked_claim(d: Driver) -> None:
+    await english_menu(d)
+    await d.say("look at this http://vt.tiktok.com/ZSFNSEq32?utm_source=whatsapp&fbclid=abc")
+    assert "HOAX" in d.text and "abroad" in d.text
+
+
+@scenario()
+async def fact_check_from_the_menu_and_an_unknown_claim(d: Driver) -> None:
+    await english_menu(d)
+    await d.press("🔎 Fact check")
+    assert "Paste or forward" in d.text
+    await d.say(
+        "Diteruskan\nBesok semua TPS di kota kita pindah ke balai desa karena banjir, SEBARKAN"
+    )
+    assert "haven't got a check" in d.text
+    assert "cekfakta.com" in d.text
+    assert {"📨 Send to the team", "🔔 Send and tell me"} <= set(d.options)
+    await d.press("🔔 Send and tell me")
+    assert "I'll tell you once" in d.text
+
+
 @scenario()
 async def a_question_as_the_first_message(d: Driver) -> None:
     """A new user asks before anything else: the answer with its source first, then the language."""

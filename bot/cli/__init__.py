@@ -48,6 +48,7 @@ def _register() -> None:
     from bot.cli import (
         broadcast,
         chat,
+        claims,
         content,
         db,
         i18n,
@@ -72,6 +73,7 @@ def _register() -> None:
         referral,
         role,
         broadcast,
+        claims,
         report,
         questions,
         user,

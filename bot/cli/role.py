@@ -1,4 +1,4 @@
-"""``votebot role``: give and take the admin and volunteer roles, and dashboard login tokens."""
+"""``votebot role``: give and take the admin, volunteer and checker roles, and dashboard tokens."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def command() -> None:
 @click.argument("user")
 @click.argument("role", type=click.Choice(ROLES))
 def grant(user: str, role: str) -> None:
-    """Give USER (CHANNEL:ID) the ROLE admin or volunteer."""
+    """Give USER (CHANNEL:ID) the ROLE admin, volunteer or checker (reviews unknown claims)."""
     ref = parse_ref(user)
 
     async def main() -> str | None:

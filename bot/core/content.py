@@ -493,4 +493,5 @@ CONTENT_MODULES: list[str] = [
     "bot.core.pledge",
     "bot.core.calendar",
     "bot.core.understanding.content",
+    "bot.core.factcheck.content",
 ]

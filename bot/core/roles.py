@@ -1,4 +1,4 @@
-"""Roles (admin, volunteer), the audit log and the admins' dashboard login tokens.
+"""Roles (admin, volunteer, checker), the audit log and the admins' dashboard login tokens.
 
 The dashboard verifies a token with :func:`verify_admin_token`; only a token's SHA-256 hash is
 stored, so a leaked database does not leak working logins.
@@ -23,8 +23,9 @@ from bot.db.models_broadcast import AdminToken, AuditEntry
 
 log = logging.getLogger(__name__)
 
-ADMIN, VOLUNTEER = "admin", "volunteer"
-ROLES = (ADMIN, VOLUNTEER)
+ADMIN, VOLUNTEER, CHECKER = "admin", "volunteer", "checker"
+#: Checkers review unknown claims and publish verdicts (``/periksa``); they cannot broadcast.
+ROLES = (ADMIN, VOLUNTEER, CHECKER)
 #: The actor recorded for changes made on the command line.
 CLI_ACTOR = "cli"
 SYSTEM_ACTOR = "system"
@@ -35,7 +36,12 @@ def actor_of(user: User | None) -> str:
 
 
 def can_broadcast(user: User) -> bool:
-    return user.role in ROLES
+    return user.role in (ADMIN, VOLUNTEER)
+
+
+def can_check(user: User) -> bool:
+    """Whether ``user`` may review unknown claims and publish verdicts."""
+    return user.role in (ADMIN, CHECKER)
 
 
 async def audit(
@@ -61,7 +67,7 @@ async def set_role(
     Returns the user and their previous role. Every change is written to the audit log.
     """
     if role is not None and role not in ROLES:
-        raise ValueError(f"unknown role {role!r}: use {' or '.join(ROLES)}")
+        raise ValueError(f"unknown role {role!r}: use {', '.join(ROLES)}")
     user, _ = await repo.get_or_create_user(session, ref)
     before = user.role
     if before != role:

@@ -22,6 +22,9 @@ FLOW_MODULES = [
     "bot.core.flows.siaran",
     "bot.core.flows.questions",
     "bot.core.understanding.answer",
+    # after the understanding layer: its free-text handler runs first and hands the rest on
+    "bot.core.factcheck.flow",
+    "bot.core.factcheck.checker",
 ]
 
 
