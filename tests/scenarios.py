@@ -106,7 +106,10 @@ async def onboarding_to_menu(d: Driver) -> None:
     assert "Not now" in d.options
     await d.press("Not now")
     assert "What would you like to do?" in d.text
-    assert {"🗳️ Voting-day basics", "📍 Find your TPS", "🌐 Language"} <= set(d.options)
+    assert {"🗳️ Voting-day basics", "📍 Find your TPS", "⚙️ More"} <= set(d.options)
+    assert len(d.options) <= 10  # the whole main menu fits one WhatsApp list
+    await d.press("⚙️ More")
+    assert {"🌐 Language", "🔒 Privacy", "ℹ️ About"} <= set(d.options)
     await d.say("/start")
     assert "Welcome back" in d.text
 

@@ -40,7 +40,7 @@ async def test_onboarding_language_then_opt_in_then_menu(dialog: Dialog, runtime
     # A returning user goes straight to the menu, in their language.
     await dialog.say("/start")
     assert "Welcome back" in dialog.text
-    assert "🌐 Language" in dialog.buttons
+    assert "⚙️ More" in dialog.buttons
 
 
 async def test_client_language_is_used_until_the_user_chooses(runtime: Runtime) -> None:
@@ -86,7 +86,7 @@ async def test_language_switch(dialog: Dialog) -> None:
     await dialog.say("/bahasa")
     await dialog.press("English")
     assert "English" in dialog.text
-    assert "🌐 Language" in dialog.buttons
+    assert "⚙️ More" in dialog.buttons
     await dialog.say("/bahasa id")
     assert "Bahasa Indonesia" in dialog.text
 

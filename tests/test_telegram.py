@@ -90,9 +90,9 @@ async def test_polling_conversation_start_menu_press_and_edit(db_url: str) -> No
         api.push(api.callback_update(button_payload(api, 42, "Not now"), 42))
         await h.settle()
         menu = api.replies(42)[-1]
-        assert "🌐 Language" in menu.button_labels
+        assert "⚙️ More" in menu.button_labels
 
-        # "🌐 Language" answers with replace=True: the pressed message is edited in place.
+        # "🌐 Language" (on the More screen) answers with replace=True: the pressed message is edited in place.
         api.push(api.callback_update("lang", 42, message_id=77))
         await h.settle()
         edit = api.replies(42)[-1]

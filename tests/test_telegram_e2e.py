@@ -80,7 +80,7 @@ async def test_votebot_serve_holds_a_whole_conversation(db_url: str) -> None:
             await step(api.callback_update(payload_of(api, chat, "English"), chat), 2)
             assert "talk to you in English" in api.replies(chat)[-2].text
             await step(api.callback_update(payload_of(api, chat, "Not now"), chat))
-            assert "🌐 Language" in api.replies(chat)[-1].button_labels
+            assert "⚙️ More" in api.replies(chat)[-1].button_labels
 
             # The language button edits the menu in place; then switch back to Indonesian.
             await step(api.callback_update("lang", chat, message_id=3))

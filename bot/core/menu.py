@@ -1,4 +1,9 @@
-"""The main menu. Flows add their entries with :func:`menu_item`; labels translate on render."""
+"""The main menu. Flows add their entries with :func:`menu_item`; labels translate on render.
+
+The main menu holds at most :data:`MAX_MAIN_ITEMS` entries, so it fits one WhatsApp list (10 rows)
+and one phone screen; settings and less frequent entries go on the "More" screen
+(:func:`more_item`), which is the menu's last entry.
+"""
 
 from __future__ import annotations
 
@@ -19,12 +24,27 @@ class MenuItem:
     order: int = 100
 
 
+#: A WhatsApp list shows at most 10 rows.
+MAX_MAIN_ITEMS = 10
+
 MENU: dict[str, MenuItem] = {}
+MORE: dict[str, MenuItem] = {}
 
 
 def menu_item(key: str, label: str, payload: str, order: int = 100) -> MenuItem:
     item = MenuItem(key, label, payload, order)
     MENU[key] = item
+    if len(MENU) > MAX_MAIN_ITEMS:
+        raise ValueError(
+            f"the main menu holds {MAX_MAIN_ITEMS} entries; put {key!r} on the More screen"
+        )
+    return item
+
+
+def more_item(key: str, label: str, payload: str, order: int = 100) -> MenuItem:
+    """An entry of the "More" screen (settings, privacy, less frequent features)."""
+    item = MenuItem(key, label, payload, order)
+    MORE[key] = item
     return item
 
 
@@ -32,7 +52,19 @@ def menu_buttons(
     gettext: Callable[[str], str], *, width: int = MENU_ROW_WIDTH
 ) -> list[list[Button]]:
     """The main menu as rows of buttons, translated with ``gettext``."""
-    tr = gettext
-    items = sorted(MENU.values(), key=lambda i: (i.order, i.key))
-    buttons = [Button(tr(i.label), payload=i.payload) for i in items]
+    return _rows(MENU, gettext, width)
+
+
+def more_buttons(
+    gettext: Callable[[str], str], *, width: int = MENU_ROW_WIDTH
+) -> list[list[Button]]:
+    """The "More" screen's entries as rows of buttons."""
+    return _rows(MORE, gettext, width)
+
+
+def _rows(
+    items: dict[str, MenuItem], gettext: Callable[[str], str], width: int
+) -> list[list[Button]]:
+    ordered = sorted(items.values(), key=lambda i: (i.order, i.key))
+    buttons = [Button(gettext(i.label), payload=i.payload) for i in ordered]
     return [buttons[i : i + width] for i in range(0, len(buttons), width)]

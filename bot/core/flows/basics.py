@@ -8,14 +8,17 @@ from bot.core.events import UnsupportedEvent
 from bot.core.flows.mydata import privacy_notice
 from bot.core.formatting import escape
 from bot.core.i18n import N_
-from bot.core.menu import menu_buttons, menu_item
+from bot.core.menu import menu_buttons, menu_item, more_buttons, more_item
 from bot.core.replies import Button
 from bot.core.router import StaleButton, payload, router
 from bot.core.typed import media_text
 from bot.db import pledge_repo, repo
 
-menu_item("language", N_("🌐 Language"), "lang", order=900)
-menu_item("about", N_("ℹ️ About"), "about", order=910)
+menu_item("more", N_("⚙️ More"), "more", order=900)
+more_item("language", N_("🌐 Language"), "lang", order=10)
+more_item("subscriptions", N_("🔔 Reminders"), "subs", order=20)
+more_item("privacy", N_("🔒 Privacy"), "privacy", order=80)
+more_item("about", N_("ℹ️ About"), "about", order=90)
 
 
 def show_menu(ctx: Context, intro: str | None = None, *, replace: bool = False) -> None:
@@ -332,6 +335,18 @@ async def send_help(ctx: Context) -> None:
 @router.command("tentang", description=N_("about this bot and your privacy"), aliases=("about",))
 async def about_command(ctx: Context, args: tuple[str, ...]) -> None:
     await send_about(ctx)
+
+
+@router.button("more")
+async def more_button(ctx: Context, args: list[str]) -> None:
+    ctx.clear_state()
+    rows = more_buttons(ctx._)
+    ctx.reply(ctx._("More options:"), [*rows, [Button(ctx._("🏠 Menu"), payload="menu")]])
+
+
+@router.button("subs")
+async def subscriptions_button(ctx: Context, args: list[str]) -> None:
+    await subscribe_command(ctx, ())
 
 
 @router.button("about")

@@ -50,8 +50,24 @@ async def privacy_command(ctx: Context, args: tuple[str, ...]) -> None:
             operator=escape(operator),
             period=ctx.t.ngettext("{n} year", "{n} years", years).format(n=years),
         ),
-        [[Button(ctx._("🏠 Menu"), payload="menu")]],
+        [
+            [
+                Button(ctx._("📄 My data"), payload="mydata"),
+                Button(ctx._("🗑️ Delete my data"), payload="forgetask"),
+            ],
+            [Button(ctx._("🏠 Menu"), payload="menu")],
+        ],
     )
+
+
+@router.button("privacy")
+async def privacy_button(ctx: Context, args: list[str]) -> None:
+    await privacy_command(ctx, ())
+
+
+@router.button("mydata")
+async def my_data_button(ctx: Context, args: list[str]) -> None:
+    await my_data_command(ctx, ())
 
 
 @router.command("dataku", description=N_("see my data"), aliases=("mydata",), order=94)

@@ -37,6 +37,11 @@ async def forget_left(ctx: Context) -> str:
     return ctx._("Okay, nothing was deleted.")
 
 
+@router.button("forgetask")
+async def forget_ask_button(ctx: Context, args: list[str]) -> None:
+    await forget_command(ctx, ())
+
+
 @router.button("forget")
 async def forget_button(ctx: Context, args: list[str]) -> None:
     if args not in (["yes"], ["no"]) or ctx.flow != FLOW:
