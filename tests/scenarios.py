@@ -232,6 +232,26 @@ async def report_cancelled(d: Driver) -> None:
 
 
 @scenario()
+async def report_to_the_summary(d: Driver) -> None:
+    await english_menu(d)
+    await d.say("/lapor")
+    await d.press("A promise for a vote")
+    await d.say("A campaigner promised cash after the vote.")
+    await d.say("Yesterday evening")
+    await d.say("The village hall")
+    assert "4/5" in d.text
+    await d.press("I don't know")
+    await d.press("Skip")
+    assert "for a Pemilu within 7 working days" in d.text
+    assert "for a Pilkada within 7 days" in d.text
+    assert "Report of suspected money politics" in d.text
+    assert "sigaplapor.bawaslu.go.id" in d.text and "Panwaslu kecamatan" in d.text
+    assert "Pengawas TPS" in d.text and "registered election observer" in d.text
+    assert "Sources:" in d.text and "Pasal 454" in d.text
+    assert "No, only the anonymous record" in d.options
+
+
+@scenario()
 async def stale_button(d: Driver) -> None:
     await english_menu(d)
     await d.say("/janji")
