@@ -363,7 +363,7 @@ async def test_kelurahan_without_tps_data_still_helps(tps_runtime: Runtime) -> N
     await d.say("/tps gunung")
     await d.press("Gunung (Kebayoran Baru")
     assert "don't have TPS data" in d.text
-    assert "(here: WIB)" in d.text and "Formulir Model A" in d.text
+    assert "(here: WIB)" in d.text and "Formulir Model C Pemberitahuan" in d.text
     assert any(
         b.url == "https://cekdptonline.kpu.go.id" for r in d.replies for b in r.all_buttons()
     )

@@ -429,7 +429,10 @@ def _tps_name(ctx: Context, tps: Tps, path: RegionPath | None) -> str:
 
 
 def voting_day_text(ctx: Context, timezone: str | None) -> str:
-    """Hours and what to bring, every rule from the facts ledger (with its sources)."""
+    """Hours and what to bring, every rule from the facts ledger (with its sources).
+
+    Short enough for one WhatsApp interactive body (1024 characters) with the TPS details and
+    links; what DPTb and DPK voters bring, and when they vote, is a tap away."""
     if timezone:
         hours = ctx._("🕖 Open **{{fact:tps-hours}}** on voting day (here: {zone}).")
     else:
@@ -437,18 +440,8 @@ def voting_day_text(ctx: Context, timezone: str | None) -> str:
     template = "\n".join(
         [
             hours,
-            ctx._("⏳ Close to closing time? Good to know: {{fact:tps-closing-queue-rule}}."),
-            "",
-            ctx._("**What to bring**"),
-            ctx._("- **DPT**: {{fact:bring-dpt}}."),
-            ctx._(
-                "- **DPTb** (moved voting place): {{fact:bring-dptb}}; come "
-                "{{fact:dptb-arrival-advice}}."
-            ),
-            ctx._(
-                "- **DPK** (on neither list, a last resort): {{fact:bring-dpk}}, "
-                "{{fact:dpk-hours}}."
-            ),
+            ctx._("🪪 On the DPT? Bring {{fact:bring-dpt}}."),
+            ctx._("On the DPTb or DPK? Tap “🎒 What to bring”."),
         ]
     )
     text, sources = with_facts(ctx, template)
