@@ -189,7 +189,7 @@ async def tps_postcode_steps(d: Driver) -> None:
     assert "Selong" in d.text and "2 TPS here" in d.text
     await d.press("TPS 001")
     assert "CONTOH – alamat fiktif" in d.text
-    assert "07.00–13.00 WIB" in d.text
+    assert "07.00–13.00 local time" in d.text and "(here: WIB)" in d.text
     assert "KTP-el" in d.text
     assert any(u.startswith("https://www.openstreetmap.org/?mlat=-6.233100") for u in d.links)
     assert any(u.startswith("https://cekdptonline.kpu.go.id") for u in d.links)
@@ -201,7 +201,7 @@ async def tps_by_shared_location(d: Driver) -> None:
     await d.share_location(-6.2335, 106.8031)
     assert "nearest TPS I know is TPS 001 Selong, about 50 m away" in d.text
     await d.press("TPS 001 Selong")
-    assert "CONTOH" in d.text and "07.00–13.00 WIB" in d.text
+    assert "CONTOH" in d.text and "(here: WIB)" in d.text
 
 
 @scenario()
@@ -234,6 +234,26 @@ async def report_cancelled(d: Driver) -> None:
     assert "2/5" in d.text
     await d.press("Cancel")
     assert "Cancelled. I didn't keep anything you wrote." in d.text
+
+
+@scenario()
+async def report_to_the_summary(d: Driver) -> None:
+    await english_menu(d)
+    await d.say("/lapor")
+    await d.press("A promise for a vote")
+    await d.say("A campaigner promised cash after the vote.")
+    await d.say("Yesterday evening")
+    await d.say("The village hall")
+    assert "4/5" in d.text
+    await d.press("I don't know")
+    await d.press("Skip")
+    assert "for a Pemilu within 7 working days" in d.text
+    assert "for a Pilkada within 7 days" in d.text
+    assert "Report of suspected money politics" in d.text
+    assert "sigaplapor.bawaslu.go.id" in d.text and "Panwaslu kecamatan" in d.text
+    assert "Pengawas TPS" in d.text and "registered election observer" in d.text
+    assert "Sources:" in d.text and "Pasal 454" in d.text
+    assert "No, only the anonymous record" in d.options
 
 
 @scenario()

@@ -86,10 +86,17 @@ async def walk_to_consent(d: Dialog, *, photo: bytes | None = None) -> None:
         assert "Got the photo" in d.text
     else:
         await d.say("Ada saksi: tetangga saya")
-    assert "within 7 days" in d.text and "Pasal 454 ayat (6)" in d.text
-    assert "7 working days" in d.text
+    # The deadlines, channels, who may file and what a report names come from the ledger,
+    # with its sources (UU 7/2017 Pasal 454; UU 1/2015 Pasal 134; Perbawaslu 7/2022).
+    assert "for a Pemilu within 7 working days" in d.text
+    assert "for a Pilkada within 7 days" in d.text
+    assert "Pasal 454 ayat (3), (4) dan (6)" in d.text and "Pasal 134" in d.text
     assert "Report of suspected money politics" in d.text
-    assert "www.bawaslu.go.id" in d.text
+    assert "Who was involved (terlapor)" in d.text and "Reporter (pelapor)" in d.text
+    assert "the reporter's name and address, the person reported" in d.text
+    assert "SIGAPLAPOR (sigaplapor.bawaslu.go.id)" in d.text
+    assert "Panwaslu kecamatan" in d.text and "Pengawas TPS" in d.text
+    assert "a registered election observer" in d.text and "Perbawaslu" in d.text
     assert "May I also keep the full text" in d.text
 
 
@@ -254,7 +261,7 @@ async def test_a_place_that_is_no_kabupaten_is_kept_as_text(runtime: Runtime) ->
     await d.media("photo")  # a channel that could not download it
     assert "couldn't open that photo" in d.text
     await d.press("Skip")
-    assert "Somewhere nobody knows" in d.text and "Who was involved: unknown" in d.text
+    assert "Somewhere nobody knows" in d.text and "Who was involved (terlapor): unknown" in d.text
     await d.say("whatever")
     assert "tap one of the buttons" in d.text
     await d.tap("rep:consent:no")

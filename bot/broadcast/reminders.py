@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import consent
 from bot.core.broadcasts import REMINDER_PREFIX, HoldRule, create_broadcast
 from bot.core.calendar import CALENDAR_ID, WIB, Calendar, Election, today_in_wib
+from bot.core.content import Source
+from bot.core.formatting import escape
 from bot.core.i18n import N_, Translator
 from bot.core.segments import parse_segment
 from bot.core.timezones import from_wall_clock
@@ -45,17 +47,17 @@ SCHEDULE = {
 }
 CHECK_SECONDS = 300.0
 
+#: Hours and documents come from the facts ledger (``{{fact:ID}}``), never written here.
 TEXTS = {
     "evening": N_(
         "🗳️ **Tomorrow is voting day: {election}!**\n\n"
-        "The TPS are open 07.00–13.00 local time. Bring your KTP-el, and the Formulir Model C "
-        "Pemberitahuan if you received one. Remember your pledge: no money, no gifts for your "
-        "vote. See you at the TPS! /tps finds yours."
+        "The TPS are open {{fact:tps-hours}}. Bring {{fact:bring-dpt}}. Remember your pledge: "
+        "no money, no gifts for your vote. See you at the TPS! /tps finds yours."
     ),
     "morning": N_(
         "🗳️ **Today is voting day: {election}!**\n\n"
-        "The TPS are open until 13.00 local time. Bring your KTP-el. Your vote is yours: "
-        "not for sale. /tps shows where to go."
+        "The TPS are open {{fact:tps-hours}}. Don't forget your e-KTP (KTP-el). Your vote is "
+        "yours: not for sale. /tps shows where to go."
     ),
 }
 
@@ -74,6 +76,20 @@ def due_reminders(calendar: Calendar, now: dt.datetime) -> list[tuple[Election, 
     return out
 
 
+def reminder_text(runtime: Runtime, kind: str, election: Election, locale: str) -> str:
+    """The reminder in ``locale``: facts filled from the ledger (before ``{election}`` goes in),
+    then the facts' sources."""
+    t = Translator(locale, runtime.settings.locales_dir)
+    text, sources = t(TEXTS[kind]), list[Source]()
+    if runtime.content.facts is not None:
+        text, sources = runtime.content.facts.cite(text, locale)
+    name = election.display_name(locale, runtime.settings.default_locale)
+    text = text.replace("{election}", name)
+    if sources:
+        text += "\n\n_" + t("Sources:") + "_ " + "; ".join(escape(s.title) for s in sources)
+    return text
+
+
 async def create_due_reminders(runtime: Runtime, now: dt.datetime | None = None) -> list[int]:
     """Create every due, not yet created reminder broadcast; return their ids."""
     calendar = runtime.content.get("calendar", CALENDAR_ID, runtime.settings.default_locale)
@@ -89,9 +105,7 @@ async def create_due_reminders(runtime: Runtime, now: dt.datetime | None = None)
             if not claimed:
                 continue
             texts = {
-                locale: Translator(locale, runtime.settings.locales_dir)(TEXTS[kind]).format(
-                    election=election.display_name(locale, runtime.settings.default_locale)
-                )
+                locale: reminder_text(runtime, kind, election, locale)
                 for locale in runtime.core.locales
             }
             broadcast = await create_broadcast(

@@ -27,6 +27,14 @@ def format_sources(ctx: Context, sources: list[Source]) -> str:
     return "_" + ctx._("Sources:") + "_ " + "; ".join(parts)
 
 
+def with_facts(ctx: Context, text: str) -> tuple[str, list[Source]]:
+    """A translated UI string with its ``{{fact:ID}}`` filled from the ledger, and the sources
+    it must cite: code states a rule (hours, deadlines, articles) only through the ledger, so a
+    rule change is one edit in ``content/facts.yaml``. Fill before any ``.format()`` call."""
+    facts = ctx.content.facts
+    return facts.cite(text, ctx.locale) if facts is not None else (text, [])
+
+
 def page_label(page: Page) -> str:
     return page.meta.title
 

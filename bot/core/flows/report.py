@@ -1,7 +1,9 @@
 """``/lapor``: prepare a money-politics report for Bawaslu, step by step.
 
 category → what happened → when → where (kabupaten/kota) → who → evidence (photo or text, may be
-skipped) → the deadline → a summary to copy or forward, with the official channels → consent.
+skipped) → the deadline → a summary to copy or forward, with the official channels and who may
+file formally → consent. Deadlines, channels and what a report names come from the facts ledger
+(``report-*`` and ``bawaslu-report-online`` in ``content/facts.yaml``), with their sources.
 
 Privacy: what the user types lives only in the conversation state while the flow runs and is
 wiped when it ends or is cancelled. By default only an anonymous record (category, kabupaten/kota,
@@ -18,6 +20,7 @@ from typing import Any
 from bot.core.calendar import today_in_wib
 from bot.core.context import Context
 from bot.core.events import TextEvent, UnsupportedEvent, UserRef
+from bot.core.flows.info import format_sources, with_facts
 from bot.core.formatting import escape
 from bot.core.i18n import N_
 from bot.core.menu import menu_buttons, menu_item
@@ -273,30 +276,51 @@ def summary(ctx: Context, data: dict[str, Any]) -> str:
         field(ctx._("What happened"), escape(data.get("what", ""))),
         field(ctx._("When"), escape(data.get("when", ""))),
         field(ctx._("Where"), where),
-        field(ctx._("Who was involved"), escape(data.get("who") or "") or ctx._("unknown")),
+        field(
+            ctx._("Who was involved (terlapor)"),
+            escape(data.get("who") or "") or ctx._("unknown"),
+        ),
         field(ctx._("Evidence"), evidence),
-        field(ctx._("Reporter"), ctx._("your name and contact (Bawaslu will ask for them)")),
+        field(
+            ctx._("Reporter (pelapor)"),
+            ctx._("your name and address (give them to Bawaslu directly)"),
+        ),
     ]
     return "\n".join(lines)
 
 
 async def finish(ctx: Context, data: dict[str, Any]) -> None:
+    """The deadline, the summary and where to send it; every rule from the facts ledger."""
     ctx.set_state(FLOW, "consent", **data)
-    ctx.reply(
+    deadline, cited = with_facts(
+        ctx,
         ctx._(
-            "⏰ **Don't wait:** report it to Bawaslu within **7 days** of learning of it. For "
-            "the Pemilu, UU No. 7 Tahun 2017 Pasal 454 ayat (6) says **7 working days**."
-        )
+            "⏰ **Don't wait.** Report it as soon as you can: for a Pemilu "
+            "{{fact:report-deadline-pemilu}}; for a Pilkada {{fact:report-deadline-pilkada}}."
+        ),
     )
-    ctx.reply(ctx._("Here's your report. Copy it or forward it:"))
+    ctx.reply(deadline)
+    intro, sources = with_facts(
+        ctx,
+        ctx._(
+            "Here's your report. Bawaslu asks for {{fact:report-contents}}. Copy it or forward it:"
+        ),
+    )
+    cited += sources
+    ctx.reply(intro)
     ctx.reply(summary(ctx, data))
-    ctx.reply(
+    where, sources = with_facts(
+        ctx,
         ctx._(
-            "**Where to report:** the Bawaslu office of your kabupaten/kota, or through the "
-            "official site [www.bawaslu.go.id](https://www.bawaslu.go.id). Take your evidence "
-            "with you."
-        )
+            "**Where to report:** online via {{fact:bawaslu-report-online}}, or in person at "
+            "{{fact:report-offices}}. Take your evidence with you.\n\n"
+            "**Who can file it formally:** {{fact:report-who-may-file}}. Not a voter yet? Ask "
+            "someone who is, like a family member, to file it with you."
+        ),
     )
+    cited += sources
+    unique = list({s.id: s for s in cited}.values())
+    ctx.reply(where + "\n\n" + format_sources(ctx, unique))
     ctx.reply(
         ctx._(
             "One last question. By default I keep only an anonymous record: the type, the "

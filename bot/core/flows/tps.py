@@ -18,6 +18,7 @@ from urllib.parse import quote
 from bot.core.context import Context
 from bot.core.engine import looks_like_nik
 from bot.core.events import LocationEvent, TextEvent
+from bot.core.flows.info import format_sources, with_facts
 from bot.core.formatting import escape
 from bot.core.i18n import N_
 from bot.core.menu import menu_item
@@ -431,29 +432,25 @@ def _tps_name(ctx: Context, tps: Tps, path: RegionPath | None) -> str:
 
 
 def voting_day_text(ctx: Context, timezone: str | None) -> str:
+    """Hours and what to bring, every rule from the facts ledger (with its sources).
+
+    Short enough for one WhatsApp interactive body (1024 characters) with the TPS details and
+    links; what DPTb and DPK voters bring, and when they vote, is a tap away."""
     if timezone:
-        hours = ctx._("🕖 Open **07.00–13.00 {zone}** on voting day.").format(zone=timezone)
+        hours = ctx._("🕖 Open **{{fact:tps-hours}}** on voting day (here: {zone}).")
     else:
-        hours = ctx._("🕖 Open **07.00–13.00 local time** on voting day.")
-    return "\n".join(
+        hours = ctx._("🕖 Open **{{fact:tps-hours}}** on voting day.")
+    template = "\n".join(
         [
             hours,
-            ctx._("DPK voters vote 12.00–13.00, while ballots last."),
-            "",
-            ctx._("**What to bring**"),
-            ctx._(
-                "- **DPT**: KTP-el (or suket) plus the Formulir Model C Pemberitahuan; the "
-                "KTP-el alone is also fine."
-            ),
-            ctx._("- **DPTb**: KTP-el plus the Formulir Model A – Surat Pindah Memilih."),
-            ctx._("- **DPK**: KTP-el, at the TPS for the address on your KTP-el."),
-            "",
-            "_"
-            + ctx._("Sources:")
-            + "_ "
-            + ctx._("PKPU No. 3 of 2019, Article 4; KPU Decree No. 66 of 2024"),
+            ctx._("🪪 On the DPT? Bring {{fact:bring-dpt}}."),
+            ctx._("On the DPTb or DPK? Tap “🎒 What to bring”."),
         ]
     )
+    text, sources = with_facts(ctx, template)
+    if timezone:
+        text = text.replace("{zone}", timezone)
+    return text + "\n\n" + format_sources(ctx, sources)
 
 
 def info_buttons(ctx: Context) -> list[list[Button]]:
