@@ -92,7 +92,8 @@ async def test_polling_conversation_start_menu_press_and_edit(db_url: str) -> No
         menu = api.replies(42)[-1]
         assert "⚙️ More" in menu.button_labels
 
-        # "🌐 Language" (on the More screen) answers with replace=True: the pressed message is edited in place.
+        # "🌐 Language" (on the More screen) answers with replace=True: the pressed message is
+        # edited in place.
         api.push(api.callback_update("lang", 42, message_id=77))
         await h.settle()
         edit = api.replies(42)[-1]
