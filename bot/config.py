@@ -153,6 +153,16 @@ class Settings(BaseSettings):
     rate_whatsapp: float = Field(80.0, gt=0, le=10_000, validation_alias="VOTEBOT_RATE_WHATSAPP")
     #: Hold broadcasts during an election's quiet period (masa tenang) from the calendar.
     quiet_period_hold: bool = Field(False, validation_alias="VOTEBOT_QUIET_PERIOD_HOLD")
+    #: Hours after its start (``--at``, else its creation) a broadcast expires unless given
+    #: its own expiry; rows not sent by then are skipped as ``expired``.
+    broadcast_ttl_hours: float = Field(
+        72.0, gt=0, le=24 * 365, validation_alias="VOTEBOT_BROADCAST_TTL_HOURS"
+    )
+    #: Fraction of each platform's rate the fleet's broadcast sender leaves for conversation
+    #: replies (which every worker sends inline, within its share of what is left).
+    conversation_reserve: float = Field(
+        0.1, ge=0, lt=1, validation_alias="VOTEBOT_CONVERSATION_RESERVE"
+    )
 
     @field_validator("database_url")
     @classmethod

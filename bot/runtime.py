@@ -26,6 +26,9 @@ class Runtime:
     content: ContentStore
     core: Core
     secret_key: str
+    #: This worker's share of each platform's rate for conversation replies
+    #: (bot.broadcast.budget.ReplyBudget), set by ``serve``; None: unlimited.
+    reply_budget: object | None = None
     #: Inbound messages handled at once in this process, across channels (sized to the pool).
     inbound_slots: asyncio.Semaphore | None = field(default=None, compare=False, repr=False)
 

@@ -134,3 +134,24 @@ async def until(predicate: Callable[[], bool], limit: float = 10.0) -> None:
             return
         await asyncio.sleep(0.005)
     raise AssertionError("condition not reached in time")
+
+
+class NoteChannel:
+    """Records notifications as they are sent: (external id, replies)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, list[Reply]]] = []
+
+    async def send(self, external_id: str, replies: Sequence[Reply]) -> None:
+        self.sent.append((external_id, list(replies)))
+
+
+async def deliver_notifications(runtime: Runtime, channels: dict[str, NoteChannel]) -> None:
+    """Run the outbox's sender until every queued notification is out (as ``serve`` does)."""
+    from bot.broadcast.dispatcher import Dispatcher
+
+    rates: dict[str, tuple[float | None, float | None]] = {
+        name: (1000.0, None) for name in channels
+    }
+    d = Dispatcher(runtime, channels, rates=rates, poll_interval=0.01)  # type: ignore[arg-type]
+    await d.run(until_done=True)

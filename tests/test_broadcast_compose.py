@@ -14,11 +14,14 @@ from bot.core.content import ContentErrors
 from bot.core.events import UserRef
 from bot.core.roles import create_admin_token, set_role, verify_admin_token
 from bot.core.segments import SegmentError, audience_size, parse_segment
-from bot.db import repo
+from bot.db import pledge_repo
 from bot.db.models import Region, User
 from bot.db.models_broadcast import AdminToken, AuditEntry
 from bot.runtime import Runtime
 from tests.broadcast_helpers import DAYTIME, add_users, new_broadcast, outbox
+from tests.dialog import Dialog
+from tests.test_pledge import sign_quickly
+from tests.test_quiz_dialog import play
 from tests.test_regions import add_path
 
 
@@ -48,19 +51,9 @@ async def sizes(runtime: Runtime, expression: str) -> int:
     return sum(found.values())
 
 
-async def log(runtime: Runtime, user: User, event_type: str, name: str, **props: object) -> None:
-    async with runtime.db.transaction() as s:
-        await repo.log_event(
-            s,
-            user_id=user.id,
-            channel=user.channel,
-            event_type=event_type,
-            name=name,
-            properties=dict(props),
-        )
-
-
 async def test_segment_selection(runtime: Runtime) -> None:
+    """Pledges, withdrawals, reminders, quizzes and referrals come from the flows, as users do
+    them; the segments read the tables those flows write."""
     async with runtime.db.transaction() as s:
         kel = await add_path(s)
         kel_id, prov_id, kab_id = kel.id, kel.province_id, kel.kabupaten_id
@@ -68,25 +61,33 @@ async def test_segment_selection(runtime: Runtime) -> None:
         s.add(other)
         await s.flush()
         bali_id = other.id
+        await pledge_repo.create_code(s, "Kampus", "school", "ABC123")
+    blora_d = Dialog(runtime.core, user="blora", language_code="en")
+    await sign_quickly(blora_d)
+    await blora_d.press("Remind me on voting day")
+    bali_d = Dialog(runtime.core, user="bali", language_code="en")
+    await sign_quickly(bali_d)
+    await bali_d.say("/janji")
+    await bali_d.press("Withdraw my signature")
+    await bali_d.press("Yes, withdraw")
+    await bali_d.say("/bahasa en")
+    await play(bali_d, "Voting basics")
+    wa_d = Dialog(runtime.core, user="62811", channel="whatsapp", language_code="en")
+    await sign_quickly(wa_d)
+    await wa_d.say("/janji")
+    await wa_d.press("Withdraw my signature")
+    await wa_d.press("Yes, withdraw")
+    await sign_quickly(wa_d)  # signed again: counts
+    await Dialog(runtime.core, user="new").say("ref abc123")
     old = DAYTIME - timedelta(days=40)
     recent = DAYTIME - timedelta(days=2)
-    (blora,) = await add_users(
-        runtime, ["blora"], region_id=kel_id, locale="id", last_seen_at=recent
-    )
-    (bali,) = await add_users(runtime, ["bali"], region_id=bali_id, locale="en", last_seen_at=old)
-    (nolocale,) = await add_users(runtime, ["new"], last_seen_at=recent)
-    (wa,) = await add_users(runtime, ["62811"], channel="whatsapp", locale="id", last_seen_at=old)
+    await add_users(runtime, ["blora"], region_id=kel_id, locale="id", last_seen_at=recent)
+    await add_users(runtime, ["bali"], region_id=bali_id, locale="en", last_seen_at=old)
+    await add_users(runtime, ["new"], last_seen_at=recent)
+    await add_users(runtime, ["62811"], channel="whatsapp", locale="id", last_seen_at=old)
     await add_users(runtime, ["out"], opted_in=False)
     await add_users(runtime, ["gone"], reachable=False)
     await add_users(runtime, ["local"], channel="sim")
-    await log(runtime, blora, "pledge", "pledge_signed")
-    await log(runtime, bali, "pledge", "pledge_signed")
-    await log(runtime, bali, "pledge", "pledge_withdrawn")
-    await log(runtime, wa, "pledge", "pledge_withdrawn")
-    await log(runtime, wa, "pledge", "pledge_signed")  # signed again: counts
-    await log(runtime, bali, "quiz", "quiz_completed", quiz="basics")
-    await log(runtime, nolocale, "referral", "referral_joined", code="ABC123")
-    await log(runtime, blora, "pledge", "reminder_opt_in")
 
     assert await sizes(runtime, "all") == 4
     assert await sizes(runtime, "locale=id") == 3  # no locale chosen yet counts as the default

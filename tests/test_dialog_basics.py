@@ -236,32 +236,37 @@ async def test_opt_out_and_back_in(dialog: Dialog, runtime: Runtime) -> None:
     assert names.count("broadcast_opt_out") == 2
 
 
-async def test_notifications_go_out_after_the_commit_through_the_channel_sender(
+async def test_notifications_go_out_through_the_outbox_after_the_commit(
     runtime: Runtime,
 ) -> None:
     from bot.core.context import Context
     from bot.core.replies import Reply
     from bot.core.router import router
-
-    sent: list[tuple[str, str]] = []
-
-    async def sender(external_id: str, replies: list[Reply]) -> None:
-        sent.append((external_id, replies[0].text))
+    from tests.broadcast_helpers import NoteChannel, deliver_notifications
 
     async def notify(ctx: Context, args: list[str]) -> None:
         ctx.notify(UserRef("admin-channel", "42"), [Reply("new report")])
-        ctx.notify(UserRef("nowhere", "1"), [Reply("dropped with a warning")])
         ctx.reply("ok")
 
-    runtime.core.senders["admin-channel"] = sender
+    async def notify_and_crash(ctx: Context, args: list[str]) -> None:
+        ctx.notify(UserRef("admin-channel", "42"), [Reply("never sent: rolled back")])
+        raise RuntimeError("boom")
+
     router.buttons["notify-test"] = notify
+    router.buttons["notify-crash"] = notify_and_crash
     try:
         d = Dialog(runtime.core, user="notifier")
         await d.tap("notify-test")
         assert d.text == "ok"
-        assert sent == [("42", "new report")]
+        await d.tap("notify-crash")
+        channel = NoteChannel()
+        await deliver_notifications(runtime, {"admin-channel": channel})
+        assert [(e, r[0].text) for e, r in channel.sent] == [("42", "new report")]
+        await deliver_notifications(runtime, {"admin-channel": channel})
+        assert len(channel.sent) == 1  # sent once
     finally:
         del router.buttons["notify-test"]
+        del router.buttons["notify-crash"]
 
 
 async def test_redelivered_messages_are_claimed_once(runtime: Runtime) -> None:

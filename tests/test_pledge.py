@@ -215,7 +215,7 @@ async def test_voting_day_reminder_opt_in_is_for_signers(runtime: Runtime) -> No
     [opt] = await rows(runtime, ReminderOptIn)
     assert opt.kind == "voting_day"
     [user] = await rows(runtime, User)
-    assert user.opted_in is True
+    assert user.opted_in is False  # the reminder is its own consent, not general updates
     assert ("reminder_opt_in", {}) in await events(runtime, "pledge")
     await d.press("No voting-day reminder")
     assert await rows(runtime, ReminderOptIn) == []

@@ -11,8 +11,10 @@ from PIL import ExifTags, Image
 from bot.core.photos import BadPhoto, strip_metadata
 from bot.core.replies import Reply
 from bot.db.models import ConversationState, EngagementEvent
+from bot.db.models_broadcast import Notification
 from bot.db.models_pledge import Report
 from bot.runtime import Runtime, open_runtime
+from tests.broadcast_helpers import NoteChannel, deliver_notifications
 from tests.conftest import make_settings
 from tests.dialog import Dialog
 from tests.helpers_pledge import add_regions, events, rows
@@ -119,18 +121,24 @@ async def test_the_whole_report_without_consent_keeps_only_the_anonymous_record(
 
 
 class FakeSender:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, list[Reply]]] = []
+    """The admins' chat: what the outbox's sender delivered there."""
 
-    async def __call__(self, external_id: str, replies: list[Reply]) -> None:
-        self.sent.append((external_id, replies))
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.channel = NoteChannel()
+
+    @property
+    def sent(self) -> list[tuple[str, list[Reply]]]:
+        return self.channel.sent
+
+    async def deliver(self) -> None:
+        await deliver_notifications(self.runtime, {"admins": self.channel})
 
 
 @pytest.fixture
 async def admin_runtime(db_url: str) -> AsyncIterator[tuple[Runtime, FakeSender]]:
     rt = await open_runtime(make_settings(db_url, ADMIN_CHAT_ID="admins:-100777"))
-    sender = FakeSender()
-    rt.core.senders["admins"] = sender
+    sender = FakeSender(rt)
     try:
         yield rt, sender
     finally:
@@ -161,10 +169,14 @@ async def test_consent_keeps_the_full_text_and_the_stripped_photo_and_tells_admi
     with Image.open(io.BytesIO(report.photo)) as img:
         assert img.getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
     assert await state_data(runtime) == [{}]
+    await sender.deliver()
     [(target, replies)] = sender.sent
     assert target == "-100777"
     assert f"#{report.id}" in replies[0].text and WHAT in replies[0].text
     assert replies[1].image is not None and replies[1].image.data == report.photo
+    # Once sent, the outbox keeps nothing of what the reporter wrote.
+    [note] = await rows(runtime, Notification)
+    assert note.status == "sent" and note.replies == []
 
 
 async def test_without_consent_admins_get_only_the_anonymous_record(
@@ -177,6 +189,7 @@ async def test_without_consent_admins_get_only_the_anonymous_record(
     await d.press("No, only the anonymous record")
     [report] = await rows(runtime, Report)
     assert report.photo is None and report.details is None
+    await sender.deliver()
     [(_, replies)] = sender.sent
     assert len(replies) == 1 and replies[0].image is None
     text = replies[0].text

@@ -5,10 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.core.replies import Reply
 from bot.db.models_broadcast import AuditEntry, Broadcast
 from bot.runtime import Runtime, open_runtime
-from tests.broadcast_helpers import add_users, outbox
+from tests.broadcast_helpers import NoteChannel, add_users, deliver_notifications, outbox
 from tests.conftest import make_settings
 from tests.dialog import Dialog
 
@@ -79,12 +78,12 @@ async def approval_runtime(db_url: str) -> tuple[Settings, Runtime]:
 async def test_two_person_rule_in_chat(db_url: str) -> None:
     _, runtime = await approval_runtime(db_url)
     try:
-        notes: list[tuple[str, list[Reply]]] = []
+        channel = NoteChannel()
+        notes = channel.sent
 
-        async def sender(external_id: str, replies: list[Reply]) -> None:
-            notes.append((external_id, replies))
+        async def deliver() -> None:
+            await deliver_notifications(runtime, {"test": channel})
 
-        runtime.core.senders["test"] = sender
         await add_users(runtime, ["a", "b"])
         vol, admin = Dialog(runtime.core, user="vol"), Dialog(runtime.core, user="boss")
         await onboard(vol)
@@ -96,6 +95,7 @@ async def test_two_person_rule_in_chat(db_url: str) -> None:
         await vol.press("Everyone subscribed")
         await vol.press("Send")
         assert "waiting for an admin's approval" in vol.text
+        await deliver()
         assert [n[0] for n in notes] == ["boss"]
         assert "needs your approval" in notes[0][1][0].text
         approve = notes[0][1][1].buttons[0][0]
@@ -104,14 +104,16 @@ async def test_two_person_rule_in_chat(db_url: str) -> None:
         notes.clear()
         await admin.tap(approve.payload or "")
         assert "Approved: broadcast #1" in admin.text
+        await deliver()
         assert notes and notes[0][0] == "vol" and "was approved" in notes[0][1][0].text
         await admin.tap(approve.payload or "")
         assert "no longer waiting" in admin.text
         async with runtime.db.sessions() as s:
             b = await s.get(Broadcast, 1)
-            assert b is not None and b.status == "queued" and b.approved_by == "test:boss"
+            # approved, then sent by the outbox's sender (which also delivered the notes)
+            assert b is not None and b.status == "finished" and b.approved_by == "test:boss"
             actions = (await s.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()
-        assert list(actions)[-2:] == ["broadcast_create", "broadcast_approve"]
+        assert list(actions)[-3:] == ["broadcast_create", "broadcast_approve", "broadcast_finish"]
     finally:
         await runtime.close()
 

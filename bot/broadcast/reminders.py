@@ -1,13 +1,17 @@
 """Voting-day reminders for pledge signers who asked for them, sent by the broadcast engine.
 
 For the next voting day in ``content/calendar.md`` two broadcasts go to the ``reminder`` segment
-(signers who opted in, and are opted in and reachable): one the evening before and one the
+(signers holding the voting-day reminder consent, reachable): one the evening before and one the
 morning of. Each is created when it is due, so people who opt in until then are included. They
 are created at times in WIB chosen so that quiet hours spread them over Indonesia's time zones:
 the evening one at 18:00 WIB (19:00 WITA, 20:00 WIT); the morning one at 04:00 WIB, which quiet
 hours (until 06:00 local) release at 06:00 in each zone, before the TPS open at 07:00.
 
-Every worker runs this; a claim row in ``app_meta`` makes sure each reminder is created once.
+Each expires at a wall-clock time in the recipient's own zone (the evening one at midnight before
+voting day, the morning one at 12:00), and a row not sent by then is skipped as ``expired``.
+
+It runs once per fleet (the ``reminders`` lease), and a claim row in ``app_meta`` makes sure each
+reminder is created once even so.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import consent
 from bot.core.broadcasts import REMINDER_PREFIX, HoldRule, create_broadcast
 from bot.core.calendar import CALENDAR_ID, WIB, Calendar, Election, today_in_wib
 from bot.core.i18n import N_, Translator
 from bot.core.segments import parse_segment
+from bot.core.timezones import from_wall_clock
 from bot.db import repo
 from bot.db.models import utcnow
 from bot.periodic import PeriodicService
@@ -29,11 +35,14 @@ from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-#: When each reminder is created, in WIB, relative to voting day.
-EVENING = (dt.timedelta(days=-1), dt.time(18, 0))
-MORNING = (dt.timedelta(days=0), dt.time(4, 0))
-#: After this (WIB, on voting day) a reminder that was missed is no longer useful.
-TOO_LATE = dt.time(12, 0)
+#: Each reminder: when it is created (days from voting day, a time in WIB) and when it expires
+#: (days from voting day, a wall-clock time in each recipient's own zone). The evening one says
+#: "tomorrow", so it expires at midnight before voting day wherever the recipient lives; the
+#: morning one an hour before the TPS close.
+SCHEDULE = {
+    "evening": (dt.timedelta(days=-1), dt.time(18, 0), dt.timedelta(days=0), dt.time(0, 0)),
+    "morning": (dt.timedelta(days=0), dt.time(4, 0), dt.timedelta(days=0), dt.time(12, 0)),
+}
 CHECK_SECONDS = 300.0
 
 TEXTS = {
@@ -51,16 +60,18 @@ TEXTS = {
 }
 
 
-def due_reminders(calendar: Calendar, now: dt.datetime) -> list[tuple[Election, str]]:
-    """The reminders that should exist by ``now`` and are still useful."""
+def due_reminders(calendar: Calendar, now: dt.datetime) -> list[tuple[Election, str, dt.datetime]]:
+    """The reminders that should exist by ``now`` and are still useful everywhere: (election,
+    kind, expiry as a wall-clock time). None is created once it has expired in the zone where
+    the day starts first (WIT), so "tomorrow is voting day" is never queued on voting day."""
     out = []
     for election in calendar.elections:
         day = election.voting_day
-        too_late = dt.datetime.combine(day, TOO_LATE, WIB)
-        for kind, (offset, at) in (("evening", EVENING), ("morning", MORNING)):
+        for kind, (offset, at, expiry_offset, expiry_at) in SCHEDULE.items():
             due = dt.datetime.combine(day + offset, at, WIB)
-            if due <= now < too_late:
-                out.append((election, kind))
+            expires = dt.datetime.combine(day + expiry_offset, expiry_at, dt.UTC)
+            if due <= now < from_wall_clock(expires, "WIT"):
+                out.append((election, kind, expires))
     return out
 
 
@@ -71,7 +82,7 @@ async def create_due_reminders(runtime: Runtime, now: dt.datetime | None = None)
         return []
     now = now or utcnow()
     created = []
-    for election, kind in due_reminders(calendar, now):
+    for election, kind, expires in due_reminders(calendar, now):
         async with runtime.db.transaction() as session:
             claimed = await repo.claim_meta(
                 session, f"reminder:{election.id}:{kind}", utcnow().isoformat()
@@ -94,6 +105,9 @@ async def create_due_reminders(runtime: Runtime, now: dt.datetime | None = None)
                 content_id=f"{REMINDER_PREFIX}{kind}",
                 via="reminders",
                 now=now,
+                consent=consent.VOTING_DAY,
+                expires_at=expires,
+                expires_local=True,
             )
             created.append(broadcast.id)
             log.info(
@@ -133,10 +147,12 @@ class ElectionReminders(PeriodicService):
     """Checks every few minutes whether a reminder is due (cheap when none is)."""
 
     name = "voting-day reminders"
+    singleton = "reminders"
 
     def __init__(self, runtime: Runtime, clock: Callable[[], dt.datetime] = utcnow) -> None:
         super().__init__(CHECK_SECONDS)
         self.runtime, self.clock = runtime, clock
+        self.db = runtime.db
 
     async def run_once(self) -> list[int]:
         return await create_due_reminders(self.runtime, self.clock())

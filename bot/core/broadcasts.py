@@ -33,12 +33,14 @@ from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.core import consent as consents
 from bot.core.content import Cited, ContentError, ContentErrors, Source, parse_document
 from bot.core.formatting import escape
 from bot.core.i18n import Translator
 from bot.core.replies import Button, Reply
 from bot.core.roles import ADMIN, actor_of, audit, can_broadcast
 from bot.core.segments import Segment, audience_query
+from bot.core.timezones import from_wall_clock, zone
 from bot.db import repo
 from bot.db.models import User, UTCDateTime, utcnow
 from bot.db.models_broadcast import (
@@ -60,12 +62,11 @@ from bot.db.models_broadcast import (
 BROADCASTS_DIR = "broadcasts"
 _LOCALE_HEADING = re.compile(r"^#\s+(\S+)\s*$")
 
-#: Hours added to UTC for Indonesia's three time zones.
-TZ_OFFSETS = {"WIB": 7, "WITA": 8, "WIT": 9}
-DEFAULT_TZ = "WIB"
 #: Reasons a pending row is held (it is retried later, never dropped).
 HELD_REASONS = ("quiet_hours", "quiet_period")
 BLOCKED = "blocked"
+#: Why a row was not sent because its broadcast had expired for the recipient.
+EXPIRED = "expired"
 
 
 class BroadcastError(ValueError):
@@ -173,17 +174,12 @@ def broadcast_files(
 # --------------------------------------------------------------------------- quiet hours
 
 
-def local_offset(tz: str | None) -> timedelta:
-    return timedelta(hours=TZ_OFFSETS.get(tz or DEFAULT_TZ, TZ_OFFSETS[DEFAULT_TZ]))
-
-
 def quiet_until(now: datetime, tz: str | None, hours: tuple[int, int] | None) -> datetime | None:
     """When quiet hours end for someone in ``tz`` if they are on at ``now`` (UTC), else None."""
     if hours is None:
         return None
     start, end = hours
-    offset = local_offset(tz)
-    local = now.astimezone(UTC) + offset
+    local = now.astimezone(zone(tz))
     h = local.hour
     quiet = (h >= start or h < end) if start > end else (start <= h < end)
     if not quiet:
@@ -191,7 +187,16 @@ def quiet_until(now: datetime, tz: str | None, hours: tuple[int, int] | None) ->
     end_local = local.replace(hour=end, minute=0, second=0, microsecond=0)
     if end_local <= local:
         end_local += timedelta(days=1)
-    return end_local - offset
+    return end_local.astimezone(UTC)
+
+
+def expires_for(broadcast: Broadcast, tz: str | None) -> datetime | None:
+    """The instant the broadcast expires for a recipient in ``tz`` (None: never)."""
+    if broadcast.expires_at is None:
+        return None
+    if broadcast.expires_local:
+        return from_wall_clock(broadcast.expires_at, tz)
+    return broadcast.expires_at
 
 
 #: Extra holds, e.g. an election's quiet period (masa tenang) from a calendar: each gets the
@@ -237,17 +242,25 @@ async def create_broadcast(
     scheduled_at: datetime | None = None,
     via: str = "cli",
     now: datetime | None = None,
+    consent: str = consents.BROADCASTS,
+    expires_at: datetime | None = None,
+    expires_local: bool = False,
 ) -> Broadcast:
     """Create a broadcast and queue one outbox row per recipient (the caller commits).
 
     ``creator`` None means the command line (an operator with database access, like an admin).
     With ``VOTEBOT_BROADCAST_APPROVAL`` a volunteer's broadcast waits for an admin's approval.
+    Recipients must hold ``consent`` (now, and again when their row is sent). Without
+    ``expires_at`` it expires ``VOTEBOT_BROADCAST_TTL_HOURS`` after its start.
     """
     if creator is not None and not can_broadcast(creator):
         raise BroadcastError("only volunteers and admins can create broadcasts")
     if not any(t.strip() for t in texts.values()):
         raise BroadcastError("the message is empty")
     now = now or utcnow()
+    if expires_at is None:
+        expires_at = (scheduled_at or now) + timedelta(hours=settings.broadcast_ttl_hours)
+        expires_local = False
     needs_approval = settings.broadcast_approval and creator is not None and creator.role != ADMIN
     broadcast = Broadcast(
         content_id=content_id,
@@ -261,11 +274,16 @@ async def create_broadcast(
         scheduled_at=scheduled_at,
         created_at=now,
         notified_pct=0,
+        consent=consent,
+        expires_at=expires_at,
+        expires_local=expires_local,
     )
     session.add(broadcast)
     await session.flush()
     audience = (
-        await audience_query(session, segment, default_locale=settings.default_locale, now=now)
+        await audience_query(
+            session, segment, default_locale=settings.default_locale, now=now, consent_kind=consent
+        )
     ).subquery()
     rows = select(
         literal(broadcast.id),
@@ -307,6 +325,7 @@ async def create_broadcast(
         status=broadcast.status,
         via=via,
         scheduled_at=scheduled_at.isoformat() if scheduled_at else None,
+        expires_at=expires_at.isoformat(),
     )
     return broadcast
 
@@ -420,6 +439,7 @@ class Stats:
             "pending": self.pending,
             "held": self.held,
             "in_flight": self.in_flight,
+            "expired": self.skipped.get(EXPIRED, 0),
             **self.receipts,
         }
 

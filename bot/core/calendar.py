@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 
+from bot.core import timezones
 from bot.core.content import (
     ContentError,
     ContentErrors,
@@ -38,7 +39,7 @@ from bot.core.i18n import N_
 
 CALENDAR_ID = "calendar"
 #: Voting days are counted in Western Indonesia Time (WIB, UTC+7), where most voters live.
-WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
+WIB = timezones.WIB
 
 #: Stage kinds and their labels (translated when shown).
 STAGE_KINDS: dict[str, str] = {

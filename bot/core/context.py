@@ -33,7 +33,8 @@ class Context:
     #: location.
     fallback_reason: str | None = None
     replies: list[Reply] = field(default_factory=list)
-    #: Messages for other people (e.g. admins about a new report), sent after the commit.
+    #: Messages for other people (e.g. admins about a new report): queued in the outbox in this
+    #: event's transaction and sent by the fleet's sender (bot.core.notifications).
     notifications: list[tuple[UserRef, list[Reply]]] = field(default_factory=list)
 
     # -- conveniences -----------------------------------------------------------------------
@@ -71,7 +72,7 @@ class Context:
         return r
 
     def notify(self, ref: UserRef, replies: list[Reply]) -> None:
-        """Send ``replies`` to someone else once this event's transaction has committed."""
+        """Send ``replies`` to someone else: queued with this event's commit, sent by the outbox."""
         self.notifications.append((ref, replies))
 
     async def log(self, event_type: str, name: str, **properties: Any) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.core import reply_codec
+from bot.core import notifications, reply_codec
 from bot.core.content import ContentStore
 from bot.core.context import Context
 from bot.core.events import (
@@ -109,7 +109,8 @@ class Core:
         )
         self.after_hooks: list[AfterHook] = []
         self.handle_observers: list[HandleObserver] = []
-        #: channel name → sender; channels register themselves when they start.
+        #: channel name → sender; channels register themselves when they start (notifications
+        #: no longer use it: they go through the outbox, see bot.core.notifications).
         self.senders: dict[str, Sender] = {}
         #: "Now" for flows that depend on the date (countdowns); tests replace it.
         self.clock: Callable[[], datetime] = utcnow
@@ -155,7 +156,6 @@ class Core:
         route = route or {}
         channel = event.user.channel
         replies: list[Reply] = []
-        notes: list[tuple[UserRef, list[Reply]]] = []
         event = await self._prepare(event)
         lock = self._locks.get(event.user)
         if lock is None:
@@ -171,7 +171,7 @@ class Core:
                         verdict = Verdict.OK if self.flood is None else self.flood.check(event.user)
                         if verdict is Verdict.OK:
                             ctx = await self._handle(session, event)
-                            replies, notes = ctx.replies, ctx.notifications
+                            replies = ctx.replies
                         elif verdict is Verdict.WARN:
                             replies = await self._slow_down_in(session, event)
                         if replies:
@@ -212,7 +212,6 @@ class Core:
                 log.info("a %s message's replies were never delivered; delivering them", channel)
                 return Handled(Outcome.TAKEOVER, stored, stored_route, stored=True)
             self._observe(event, started, None)
-        await self._deliver_notifications(notes)
         return Handled(Outcome.HANDLED, replies, route, stored=bool(replies))
 
     async def _prepare(self, event: InboundEvent) -> InboundEvent:
@@ -253,7 +252,6 @@ class Core:
                 self._observe(event, started, exc)
                 return replies
             self._observe(event, started, None)
-        await self._deliver_notifications(ctx.notifications)
         return ctx.replies
 
     def _observe(self, event: InboundEvent, started: float, error: BaseException | None) -> None:
@@ -263,19 +261,6 @@ class Core:
                 observer(event, seconds, error)
             except Exception:
                 log.exception("a handle observer failed")
-
-    async def _deliver_notifications(self, notes: list[tuple[UserRef, list[Reply]]]) -> None:
-        for ref, replies in notes:
-            sender = self.senders.get(ref.channel)
-            if sender is None:
-                log.warning(
-                    "no sender for channel %r: a notification was not delivered", ref.channel
-                )
-                continue
-            try:
-                await sender(ref.external_id, replies)
-            except Exception as exc:
-                log.warning("notification to a %s user failed: %s", ref.channel, exc)
 
     async def _record_outside_flow(
         self, event: InboundEvent, event_type: str, name: str, *, claim: str | None = None
@@ -362,6 +347,9 @@ class Core:
         await self.dispatch(ctx)
         for hook in self.after_hooks:
             await hook(ctx)
+        # Messages for other people go out through the outbox, committed with this event.
+        for ref, replies in ctx.notifications:
+            await notifications.enqueue(session, ref, replies, self.clock())
         return ctx
 
     @staticmethod

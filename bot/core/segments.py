@@ -1,17 +1,19 @@
 """Broadcast segments: who a broadcast goes to.
 
 A segment is a comma-separated list of terms that must all hold (AND); a term's alternatives are
-separated by ``|`` (OR). Every segment is further limited to users who opted in and are reachable.
+separated by ``|`` (OR). Every segment is further limited to reachable users who hold the
+broadcast's consent (:mod:`bot.core.consent`: general updates, or the voting-day reminder).
 
     all                         every opted-in user (alone, or the same as an empty segment)
     locale=id                   the user's language (users who never chose count as the default)
     province=<id or name>       the user's saved area lies in this province
     kabupaten=<id or name>      ... in this kabupaten/kota
     channel=telegram            telegram, whatsapp, ...
-    pledged                     signed the pledge (and did not withdraw since)
+    pledged                     the pledge stands (signed, not withdrawn): the pledges table
     quiz_finished               finished at least one quiz
-    reminder                    asked for voting-day reminders with the pledge
-    referral=CODE               joined through this referral code
+    reminder                    holds the voting-day reminder consent (reminder_opt_ins, pledge
+                                standing)
+    referral=CODE               arrived through this referral code (user_referrals)
     active_days=30              wrote to the bot in the last 30 days
 
 e.g. ``locale=id,province=Jawa Tengah|DI Yogyakarta,pledged,active_days=30``.
@@ -29,8 +31,10 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.core import consent
 from bot.core.regions import name_key
 from bot.db.models import EngagementEvent, Region, User, utcnow
+from bot.db.models_pledge import Pledge, ReferralCode, UserReferral
 
 SIMULATOR_CHANNEL = "sim"
 FLAGS = ("pledged", "quiz_finished", "reminder")
@@ -113,32 +117,26 @@ async def _region_ids(session: AsyncSession, level: str, values: tuple[str, ...]
     return ids
 
 
-def _latest_pledge_signed() -> ColumnElement[bool]:
-    signed = aliased(EngagementEvent)
-    withdrawn = aliased(EngagementEvent)
-    later_withdrawal = exists().where(
-        withdrawn.user_id == signed.user_id,
-        withdrawn.event_type == "pledge",
-        withdrawn.name == "pledge_withdrawn",
-        withdrawn.id > signed.id,
-    )
-    return User.id.in_(
-        select(signed.user_id).where(
-            signed.event_type == "pledge", signed.name == "pledge_signed", ~later_withdrawal
-        )
-    )
-
-
 def _has_event(event_type: str, name: str) -> ColumnElement[bool]:
     ev = aliased(EngagementEvent)
     return exists().where(ev.user_id == User.id, ev.event_type == event_type, ev.name == name)
 
 
 async def conditions(
-    session: AsyncSession, segment: Segment, *, default_locale: str, now: datetime | None = None
+    session: AsyncSession,
+    segment: Segment,
+    *,
+    default_locale: str,
+    now: datetime | None = None,
+    consent_kind: str = consent.BROADCASTS,
 ) -> list[ColumnElement[bool]]:
-    """SQL conditions on ``User`` for the segment (including opted in and reachable)."""
-    conds: list[ColumnElement[bool]] = [User.opted_in.is_(True), User.reachable.is_(True)]
+    """SQL conditions on ``User`` for the segment, including the consent ``consent_kind`` and
+    reachability (:func:`bot.core.consent.sendable`).
+
+    ``pledged``, ``reminder`` and ``referral=`` read the pledge, reminder and referral tables,
+    the same rows the conversation changes, never the engagement log.
+    """
+    conds: list[ColumnElement[bool]] = [consent.sendable(consent_kind)]
     terms = segment.terms
     if "channel" in terms:
         conds.append(User.channel.in_(terms["channel"]))
@@ -157,38 +155,51 @@ async def conditions(
             in_area = select(Region.id).where(or_(column.in_(ids), Region.id.in_(ids)))
             conds.append(User.region_id.in_(in_area))
     if "referral" in terms:
-        ev = aliased(EngagementEvent)
+        codes = [c.strip().upper() for c in terms["referral"]]
         conds.append(
             exists().where(
-                ev.user_id == User.id,
-                ev.event_type == "referral",
-                ev.name == "referral_joined",
-                ev.properties["code"].as_string().in_(list(terms["referral"])),
+                UserReferral.user_id == User.id,
+                UserReferral.code_id == ReferralCode.id,
+                ReferralCode.code.in_(codes),
             )
         )
     if "active_days" in terms:
         since = (now or utcnow()) - timedelta(days=int(terms["active_days"][0]))
         conds.append(User.last_seen_at >= since)
     if "pledged" in segment.flags:
-        conds.append(_latest_pledge_signed())
+        conds.append(exists().where(Pledge.user_id == User.id, Pledge.withdrawn_at.is_(None)))
     if "quiz_finished" in segment.flags:
         conds.append(_has_event("quiz", "quiz_completed"))
     if "reminder" in segment.flags:
-        conds.append(_has_event("pledge", "reminder_opt_in"))
+        conds.append(consent.condition(consent.VOTING_DAY))
     return conds
 
 
 async def audience_query(
-    session: AsyncSession, segment: Segment, *, default_locale: str, now: datetime | None = None
+    session: AsyncSession,
+    segment: Segment,
+    *,
+    default_locale: str,
+    now: datetime | None = None,
+    consent_kind: str = consent.BROADCASTS,
 ) -> Select[Any, Any]:
-    conds = await conditions(session, segment, default_locale=default_locale, now=now)
+    conds = await conditions(
+        session, segment, default_locale=default_locale, now=now, consent_kind=consent_kind
+    )
     return select(User.id, User.channel).where(and_(*conds))
 
 
 async def audience_size(
-    session: AsyncSession, segment: Segment, *, default_locale: str, now: datetime | None = None
+    session: AsyncSession,
+    segment: Segment,
+    *,
+    default_locale: str,
+    now: datetime | None = None,
+    consent_kind: str = consent.BROADCASTS,
 ) -> dict[str, int]:
     """Recipients per channel."""
-    conds = await conditions(session, segment, default_locale=default_locale, now=now)
+    conds = await conditions(
+        session, segment, default_locale=default_locale, now=now, consent_kind=consent_kind
+    )
     stmt = select(User.channel, func.count()).where(and_(*conds)).group_by(User.channel)
     return {channel: int(n) for channel, n in (await session.execute(stmt)).all()}

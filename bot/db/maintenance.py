@@ -39,10 +39,12 @@ class Housekeeping(PeriodicService):
     """Prunes once at start and then every ``interval`` seconds."""
 
     name = "housekeeping"
+    singleton = "housekeeping"
 
     def __init__(self, runtime: Runtime, interval: float = INTERVAL_SECONDS) -> None:
         super().__init__(interval)
         self.runtime = runtime
+        self.db = runtime.db
 
     async def run_once(self) -> int:
         async with self.runtime.db.transaction() as session:

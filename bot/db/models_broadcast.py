@@ -1,12 +1,12 @@
-"""Broadcasts: the messages, their durable outbox (one row per recipient), the audit log and the
-admins' dashboard login tokens."""
+"""Broadcasts: the messages, their durable outbox (one row per recipient), notifications, the
+fleet's leases, the audit log and the admins' dashboard login tokens."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.models import Base, BigIntPK, utcnow
@@ -50,6 +50,15 @@ class Broadcast(Base):
     finished_at: Mapped[datetime | None] = mapped_column()
     #: The last progress step (25, 50, 75, 100) reported to the creator in chat.
     notified_pct: Mapped[int] = mapped_column(Integer, default=0)
+    #: The consent each recipient must hold when their row is sent (bot.core.consent).
+    consent: Mapped[str] = mapped_column(
+        String(32), default="broadcasts", server_default="broadcasts"
+    )
+    #: No row is sent at or after this time; rows left then are skipped as ``expired``.
+    expires_at: Mapped[datetime | None] = mapped_column()
+    #: True: ``expires_at`` is a wall-clock time in each recipient's own time zone (stored as
+    #: that wall time in UTC), e.g. midnight before voting day wherever the recipient lives.
+    expires_local: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class OutboxRow(Base):
@@ -78,6 +87,45 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     #: The platform's id of the message sent, when the channel returns one (WhatsApp statuses).
     message_id: Mapped[str | None] = mapped_column(String(128), index=True)
+
+
+class Notification(Base):
+    """One message to one chat outside a conversation (e.g. admins about a new report), written
+    in the same transaction as what caused it and sent by the fleet's sender for its channel."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_claim", "channel", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    #: The replies as plain data (bot.core.notifications.dump_replies).
+    replies: Mapped[list[Any]] = mapped_column(JSON)
+    #: The consent the recipient must hold when it is sent (bot.core.consent), or None for
+    #: messages to the team (a new report, an approval request, a broadcast's progress).
+    consent: Mapped[str | None] = mapped_column(String(32))
+    #: pending, sending (claimed), sent, failed or skipped, as for outbox rows.
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    expires_at: Mapped[datetime | None] = mapped_column()
+
+
+class FleetLease(Base):
+    """A named lease held by one worker until ``expires_at``: the sender of a channel
+    (``dispatch:telegram``), a singleton job (``reminders``), a worker's heartbeat
+    (``worker:<id>``) or a fleet-wide pause (``pause:telegram``)."""
+
+    __tablename__ = "fleet_leases"
+
+    name: Mapped[str] = mapped_column(String(96), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class AuditEntry(Base):

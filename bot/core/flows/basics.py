@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from bot.core import consent
 from bot.core.context import Context
 from bot.core.formatting import escape
 from bot.core.i18n import N_
 from bot.core.menu import menu_buttons, menu_item
 from bot.core.replies import Button
 from bot.core.router import StaleButton, payload, router
-from bot.db import repo
+from bot.db import pledge_repo, repo
 
 menu_item("language", N_("🌐 Language"), "lang", order=900)
 menu_item("about", N_("ℹ️ About"), "about", order=910)
@@ -170,10 +171,15 @@ async def unsubscribe_keyword(ctx: Context) -> None:
 
 
 async def unsubscribe(ctx: Context, *, via: str) -> None:
-    was = ctx.user.opted_in
-    await repo.set_opt_in(ctx.session, ctx.user.id, False)
-    ctx.user.opted_in, ctx.user.opt_in_asked = False, True
-    await ctx.log("settings", "broadcast_opt_out", via=via, was_opted_in=was)
+    """STOP: every proactive message stops (updates, voting-day reminders, any later kind)."""
+    was = await consent.stop_all(ctx.session, ctx.user)
+    await ctx.log(
+        "settings",
+        "broadcast_opt_out",
+        via=via,
+        was_opted_in=consent.BROADCASTS in was,
+        withdrawn=was,
+    )
     ctx.reply(
         ctx._(
             "Done: I won't send you reminders any more. You can still chat with me any time. "
@@ -185,20 +191,76 @@ async def unsubscribe(ctx: Context, *, via: str) -> None:
 
 @router.command("langganan", description=N_("get reminders"), aliases=("subscribe",), order=86)
 async def subscribe_command(ctx: Context, args: tuple[str, ...]) -> None:
-    await subscribe(ctx, via="command")
+    held = await consent.held(ctx.session, ctx.user.id)
+    if not any(held.values()):
+        await subscribe(ctx, via="command")
+        return
+    await show_consents(ctx)
 
 
 async def subscribe(ctx: Context, *, via: str) -> None:
-    await repo.set_opt_in(ctx.session, ctx.user.id, True)
-    ctx.user.opted_in, ctx.user.opt_in_asked = True, True
+    await consent.grant(ctx.session, ctx.user, consent.BROADCASTS)
     await ctx.log("settings", "broadcast_opt_in", via=via)
     ctx.reply(
         ctx._(
             "You're subscribed: I'll send you the occasional important reminder. "
             "Send /berhenti or STOP any time to stop them."
-        ),
-        [[Button(ctx._("🏠 Menu"), payload="menu")]],
+        )
     )
+    await show_consents(ctx)
+
+
+#: What each consent is called on ``/langganan`` (on, off).
+CONSENT_LABELS = {
+    consent.BROADCASTS: (N_("📣 Important updates: on"), N_("📣 Important updates: off")),
+    consent.VOTING_DAY: (N_("🗳️ Voting-day reminder: on"), N_("🗳️ Voting-day reminder: off")),
+}
+CONSENT_BUTTONS = {
+    consent.BROADCASTS: (N_("Stop updates"), N_("Turn updates on")),
+    consent.VOTING_DAY: (N_("Stop the voting-day reminder"), N_("Turn the reminder on")),
+}
+
+
+async def show_consents(ctx: Context, *, replace: bool = False) -> None:
+    """Each consent, on or off, with a button to change it."""
+    held = await consent.held(ctx.session, ctx.user.id)
+    lines, rows = [], []
+    for kind in consent.KINDS:
+        on = held[kind]
+        lines.append(ctx._(CONSENT_LABELS[kind][0 if on else 1]))
+        label = CONSENT_BUTTONS[kind][0 if on else 1]
+        rows.append([Button(ctx._(label), payload=payload("consent", kind, "off" if on else "on"))])
+    rows.append([Button(ctx._("🏠 Menu"), payload="menu")])
+    ctx.reply(
+        ctx._("Messages I may send you without you asking:")
+        + "\n"
+        + "\n".join(lines)
+        + "\n\n"
+        + ctx._("STOP turns them all off at once."),
+        rows,
+        replace=replace,
+    )
+
+
+@router.button("consent")
+async def consent_button(ctx: Context, args: list[str]) -> None:
+    if len(args) != 2 or args[0] not in consent.KINDS or args[1] not in ("on", "off"):
+        raise StaleButton
+    kind, on = args[0], args[1] == "on"
+    if on and kind in consent.NEEDS_PLEDGE:
+        pledge = await pledge_repo.get_pledge(ctx.session, ctx.user.id)
+        if pledge is None or pledge.withdrawn_at is not None:
+            ctx.reply(
+                ctx._("Voting-day reminders are for pledge signers. Sign the pledge first!"),
+                [[Button(ctx._("🤝 Read the pledge"), payload="pledge")]],
+            )
+            return
+    if on:
+        await consent.grant(ctx.session, ctx.user, kind)
+    else:
+        await consent.withdraw(ctx.session, ctx.user, kind)
+    await ctx.log("settings", "consent", kind=kind, on=on)
+    await show_consents(ctx, replace=True)
 
 
 # --------------------------------------------------------------------------- help & about

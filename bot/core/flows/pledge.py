@@ -22,7 +22,7 @@ from bot.core.picker import get_kabupaten, kabupaten_buttons, kabupaten_of
 from bot.core.pledge import PLEDGE_ID, PledgeText
 from bot.core.replies import Button
 from bot.core.router import StaleButton, payload, router
-from bot.db import pledge_repo, repo
+from bot.db import pledge_repo
 from bot.db.models import Region
 
 FLOW = "pledge"
@@ -331,6 +331,8 @@ async def withdraw(ctx: Context) -> None:
     if not await pledge_repo.withdraw_pledge(ctx.session, ctx.user.id):
         raise StaleButton
     ctx.clear_state()
+    # The reminder was asked for with the pledge: it goes with it.
+    await pledge_repo.set_reminder(ctx.session, ctx.user.id, False)
     await ctx.log("pledge", "pledge_withdrawn")
     ctx.reply(
         ctx._("Your signature is withdrawn. Changed your mind? You can sign again any time."),
@@ -355,12 +357,9 @@ async def set_reminder(ctx: Context, on: bool) -> None:
             [[Button(ctx._("🤝 Read the pledge"), payload=FLOW)], menu_row(ctx)],
         )
         return
+    # Only this consent: asking for the reminder is not asking for other broadcasts.
     await pledge_repo.set_reminder(ctx.session, ctx.user.id, on)
     if on:
-        if not ctx.user.opted_in:
-            await repo.set_opt_in(ctx.session, ctx.user.id, True)
-            ctx.user.opted_in, ctx.user.opt_in_asked = True, True
-            await ctx.log("settings", "broadcast_opt_in", via="pledge_reminder")
         await ctx.log("pledge", "reminder_opt_in")
         text = ctx._(
             "🔔 Done! I'll remind you the evening before and the morning of voting day. "

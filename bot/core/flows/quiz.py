@@ -12,7 +12,7 @@ into the same payload and hand the core a ``ButtonEvent``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.context import Context
@@ -32,6 +32,7 @@ from bot.core.quiz.content import Question, Quiz, all_quizzes, get_quiz
 from bot.core.regions import region_path
 from bot.core.replies import Button, Image, QuizHint
 from bot.core.router import StaleButton, payload, router
+from bot.core.timezones import WIB
 from bot.db import repo_quiz
 from bot.db.models import utcnow
 from bot.db.models_quiz import QuizAttempt
@@ -46,7 +47,6 @@ MAX_BOARD_NAME = 32
 #: Options longer than this are also listed in the question text (buttons may cut them short).
 LONG_OPTION = 30
 #: Dates on the certificate are in Western Indonesian Time.
-WIB = timezone(timedelta(hours=7))
 
 LEVEL_LABELS = {
     "beginner": N_("beginner"),

@@ -31,7 +31,7 @@ async def record(ctx: Context, raw_code: str) -> None:
         await ctx.log("referral", "already_member", code_kind=code.kind)
         return
     if await pledge_repo.record_referral(ctx.session, ctx.user.id, code.id):
-        await ctx.log("referral", "referral_joined", code_kind=code.kind)
+        await ctx.log("referral", "referral_joined", code=code.code, code_kind=code.kind)
 
 
 @router.deep_link("ref_")
