@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 HIGH = 0.65
 MARGIN = 0.16
 MEDIUM = 0.45
+#: An FAQ entry this close behind the page it links to is answered instead of the page.
+FAQ_OVER_PAGE = 0.15
 #: At most this many "Maksudmu yang mana?" buttons.
 MAX_CHOICES = 3
 
@@ -35,6 +37,7 @@ def related(a: Match, b: Match, k: Knowledge, locale: str) -> bool:
 def decide(candidates: list[Match], normalised: str, k: Knowledge, locale: str) -> Understanding:
     if not candidates:
         return Understanding("low", None, [], normalised)
+    candidates = _prefer_faq(candidates, k, locale)
     best = candidates[0]
     others = [c for c in candidates[1:] if not related(best, c, k, locale)]
     runner_up = others[0].score if others else 0.0
@@ -44,3 +47,15 @@ def decide(candidates: list[Match], normalised: str, k: Knowledge, locale: str) 
         shown = [best, *[c for c in others if c.score >= MEDIUM * 0.75]][:MAX_CHOICES]
         return Understanding("medium", best, shown, normalised)
     return Understanding("low", best, candidates[:MAX_CHOICES], normalised)
+
+
+def _prefer_faq(candidates: list[Match], k: Knowledge, locale: str) -> list[Match]:
+    """A page first and, close behind, an FAQ entry linking to it: the entry answers shorter."""
+    best = candidates[0]
+    if best.kind != "page":
+        return candidates
+    for c in candidates[1:]:
+        close = best.score - c.score <= FAQ_OVER_PAGE
+        if c.kind == "faq" and close and related(best, c, k, locale):
+            return [Match(c.kind, c.target, best.score), *[x for x in candidates if x != c]]
+    return candidates

@@ -197,8 +197,8 @@ class Index:
             return Understanding("low", None, [], norm)
         hit = self.exact.get(norm)
         if hit is not None:
-            best = Match(hit[0], hit[1], 1.0)
-            return Understanding("high", best, [best], norm)
+            exact = Match(hit[0], hit[1], 1.0)
+            return Understanding("high", exact, [exact], norm)
         raw = self._tokens(norm)
         if not raw:
             return Understanding("low", None, [], norm)
@@ -216,18 +216,18 @@ class Index:
         scores = self.bm25.get_scores(known)
         top = np.argsort(-scores)[:TOP_DOCS]
         qtext = " ".join(known)
-        best: dict[tuple[Kind, str], float] = {}
+        per_doc: dict[tuple[Kind, str], float] = {}
         for i in top:
             if scores[i] <= 0:
                 break
             doc = self.docs[int(i)]
             key = (doc.kind, doc.target)
             score = self._score(doc, q_weights, q_total, qtext, int(i))
-            if score > best.get(key, 0.0):
-                best[key] = score
+            if score > per_doc.get(key, 0.0):
+                per_doc[key] = score
         final: dict[tuple[Kind, str], float] = {}
         char_sims = self.chars.similarity(raw) if W_CHAR else {}
-        for key, doc_score in best.items():
+        for key, doc_score in per_doc.items():
             bag = self.bags.get(key)
             if bag is None:  # a page known only by its body
                 final[key] = PAGE_WEIGHT * doc_score

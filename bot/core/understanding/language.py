@@ -12,14 +12,17 @@ LEAD = 2
 
 
 def guess_locale(k: Knowledge, text: str, locales: Iterable[str]) -> str | None:
-    """The locale whose lexicon (keys and stopwords) covers clearly more of the words, or None."""
+    """The locale whose stopwords (``yang``, ``di``; ``the``, ``i``) clearly lead, or None.
+
+    Lexicon keys do not count: the Indonesian lexicon maps some English words too (``vote``).
+    """
     tokens = surface(text).split()
     counts: dict[str, int] = {}
     for code in locales:
         lex = k.lexicons.get(code)
         if lex is None:
             continue
-        counts[code] = sum(1 for t in tokens if t in lex.stopwords or t in lex.words)
+        counts[code] = sum(1 for t in tokens if t in lex.stopwords)
     if not counts:
         return None
     ranked = sorted(counts.items(), key=lambda kv: -kv[1])

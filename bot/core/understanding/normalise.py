@@ -24,7 +24,7 @@ _APOSTROPHE = re.compile(r"(?<=[a-z])['’`](?=[a-z])")
 _NON_WORD = re.compile(r"[^a-z0-9.,]+")
 _ELONGATED = re.compile(r"([a-z])\1{2,}")
 _REDUPLICATED = re.compile(r"\b([a-z]{2,})2\b")
-_MONEY_RP = re.compile(r"\brp\.?\s*(\d[\d.,]*)")
+_MONEY_RP = re.compile(r"\brp\.?\s*(?=\d)")
 _AMOUNT = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(rb|ribu|rebu|k|jt|juta|m|miliar|milyar)\b")
 _MULTIPLIER = {
     "rb": (1_000, "ribu"),
@@ -63,7 +63,7 @@ def surface(text: str) -> str:
     """Steps 1–3: folded, amounts spelled, repetition undone; no lexicon."""
     text = _APOSTROPHE.sub("", fold(text))
     text = _NON_WORD.sub(" ", text)
-    text = _MONEY_RP.sub(lambda m: "rupiah " + re.sub(r"[.,]", "", m.group(1)), text)
+    text = _MONEY_RP.sub("rupiah ", text)
     text = _GROUPED.sub(lambda m: re.sub(r"[.,]", "", m.group(0)), text)
     text = _AMOUNT.sub(_amount, text)
     text = re.sub(r"(?<!\d)[.,]|[.,](?!\d)", " ", text)
