@@ -29,10 +29,8 @@ def bell_button(ctx: Context, question_id: int) -> Button:
 
 
 def _target(replies: list[Reply]) -> Reply | None:
-    """The reply that says "I can't answer that" (the one with suggestions), else the last."""
-    for reply in reversed(replies):
-        if any((b.payload or "").startswith(("faq:", "page:")) for b in reply.all_buttons()):
-            return reply
+    """The reply that gets the bell: the last one (the menu after "I can't answer that yet", or
+    the thanks after 👎), so the suggestions keep at most three buttons."""
     return replies[-1] if replies else None
 
 
