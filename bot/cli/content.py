@@ -10,6 +10,7 @@ from bot.cli import get_settings
 from bot.core.broadcasts import broadcast_files
 from bot.core.content import load_content
 from bot.core.i18n import available_locales
+from bot.core.polls.spec import poll_files
 
 
 @click.group("content")
@@ -29,7 +30,8 @@ def check(directory: Path | None) -> None:
     locales = available_locales(settings.locales_dir)
     store, errors = load_content(root, locales, settings.default_locale)
     broadcasts, broadcast_errors = broadcast_files(root, locales, settings.default_locale)
-    errors = sorted(errors + broadcast_errors)
+    polls, poll_errors = poll_files(root, locales, settings.default_locale)
+    errors = sorted(errors + broadcast_errors + poll_errors)
     for error in errors:
         click.echo(error.format(Path.cwd()), err=True)
     if errors:
@@ -38,5 +40,5 @@ def check(directory: Path | None) -> None:
         f"{kind}: {sum(len(v) for v in by_locale.values())}"
         for kind, by_locale in sorted(store.items.items())
     )
-    counts += f", broadcasts: {len(broadcasts)}"
+    counts += f", broadcasts: {len(broadcasts)}, polls: {len(polls)}"
     click.echo(f"Content OK ({counts}) in {root}")

@@ -17,6 +17,7 @@ MODEL_MODULES: list[str] = [
     "bot.db.models_tps",
     "bot.db.models_broadcast",
     "bot.db.models_telegram",
+    "bot.db.models_poll",
 ]
 
 
