@@ -29,10 +29,12 @@ SERVICES: list[str] = [
     "bot.db.maintenance:create",
     "bot.broadcast.service:create_service",
     "bot.broadcast.reminders:create_service",
+    "bot.polls.service:create_service",
 ]
 #: Route installers (``module:function``) called with the app, e.g. the admin dashboard.
 WEB_EXTENSIONS: list[str] = [
     "bot.web.admin:install",
+    "bot.web.public:install",
 ]
 
 NO_CHANNEL = (

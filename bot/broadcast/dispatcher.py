@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -358,6 +359,7 @@ class Dispatcher:
         replies: list[Reply],
         *,
         broadcast: bool,
+        template: tuple[str, dict[str, str]] | None = None,
     ) -> Outcome:
         attempts = row.attempts + 1
         now = self.clock
@@ -365,6 +367,13 @@ class Dispatcher:
         try:
             target = self.channels[channel]
             send = getattr(target, "send_broadcast", target.send) if broadcast else target.send
+            if template is not None and hasattr(target, "send_template"):
+                # Outside WhatsApp's 24-hour window the notification's approved template goes.
+                send = functools.partial(
+                    target.send,  # type: ignore[call-arg]
+                    template=template[0],
+                    params=template[1],
+                )
             result = await send(external_id, replies)
         except RetryLater as exc:
             self.counters.rate_limited += 1
@@ -446,7 +455,13 @@ class Dispatcher:
             await self.limiters[channel].acquire(external_id)
             await self.concurrency.acquire()
             task = asyncio.create_task(
-                self._send_note(channel, row, external_id, notifications.load_replies(data))
+                self._send_note(
+                    channel,
+                    row,
+                    external_id,
+                    notifications.load_replies(data),
+                    notifications.template_of(data),
+                )
             )
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
@@ -464,10 +479,17 @@ class Dispatcher:
             return user_id is not None and await consent.may_send(session, user_id, kind)
 
     async def _send_note(
-        self, channel: str, row: Claimed, external_id: str, replies: list[Reply]
+        self,
+        channel: str,
+        row: Claimed,
+        external_id: str,
+        replies: list[Reply],
+        template: tuple[str, dict[str, str]] | None = None,
     ) -> None:
         try:
-            outcome = await self._deliver(channel, row, external_id, replies, broadcast=False)
+            outcome = await self._deliver(
+                channel, row, external_id, replies, broadcast=False, template=template
+            )
         finally:
             self.concurrency.release()
         self.writer.put(outcome)

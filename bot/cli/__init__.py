@@ -51,6 +51,7 @@ def _register() -> None:
         content,
         db,
         i18n,
+        poll,
         referral,
         regions,
         report,
@@ -71,6 +72,7 @@ def _register() -> None:
         referral,
         role,
         broadcast,
+        poll,
         report,
         user,
     )

@@ -1,0 +1,5 @@
+"""placeholder"""
+
+
+def install(app, runtime):
+    pass
