@@ -35,6 +35,7 @@ SERVICES: list[str] = [
 WEB_EXTENSIONS: list[str] = [
     "bot.web.admin:install",
     "bot.web.public:install",
+    "bot.web.admin_polls:install",
 ]
 
 NO_CHANNEL = (

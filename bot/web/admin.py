@@ -213,7 +213,8 @@ DASHBOARD = """{% extends "base" %}{% block body %}
 <p class="note" id="period">{{ period }}. Days are UTC days. Regional cells under {{ min_cell }}
 users show as {{ suppressed }}.
 <a href="/admin/report.json{{ query }}">JSON</a></p>
-<nav>{% for s in sections %}<a href="#{{ s.name }}">{{ s.title }}</a>{% endfor %}</nav>
+<nav>{% for s in sections %}<a href="#{{ s.name }}">{{ s.title }}</a>{% endfor %}
+<a href="/admin/polls" id="polls-link">Polls</a></nav>
 {% if charts %}<div class="charts">{% for name, data in charts %}
 <img alt="{{ name }}" id="chart-{{ name }}" src="data:image/png;base64,{{ data }}">
 {% endfor %}</div>{% endif %}
