@@ -5,7 +5,7 @@ limits, quiet hours, WhatsApp's window and template, consent, expiry at the poll
 closes, open answers are scrubbed again and unlinked from the people who wrote them, and each
 respondent who asked to hear the results gets ONE message through the outbox (consent
 ``poll_results``, re-checked when it is sent; outside WhatsApp's window the approved
-``poll_result`` template): their kabupaten/kota's result next to the province and the nation (or
+``poll-result`` template): their kabupaten/kota's result next to the province and the nation (or
 "too few answers in your area yet"), a small chart and a link to the public page.
 """
 
@@ -40,7 +40,7 @@ from bot.db.models_poll import APPROVED, CLOSED, Poll, PollOpenAnswer, PollRespo
 #: Content ids of poll invitations start with this (bot.core.broadcasts).
 INVITE_PREFIX = "poll:"
 #: The WhatsApp template carrying a result outside the 24-hour window.
-RESULT_TEMPLATE = "poll_result"
+RESULT_TEMPLATE = "poll-result"
 #: A result message not sent within this long is dropped as stale.
 RESULT_TTL = timedelta(days=7)
 

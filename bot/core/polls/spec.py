@@ -233,11 +233,16 @@ def _check_question(
     at = ("questions", i)
     for locale in locales:
         if locale not in q.text:
-            errors.append(doc.error(f"question '{q.id}' has no '{locale}' text", doc.line_of(at)))
+            errors.append(
+                doc.error(f"question '{q.id}' has no '{locale}' text", doc.line_of((*at, "text")))
+            )
     for locale in q.text:
         if locale not in locales:
             errors.append(
-                doc.error(f"'{locale}' text but no '# {locale}' section", doc.line_of(at))
+                doc.error(
+                    f"'{locale}' text but no '# {locale}' section",
+                    doc.line_of((*at, "text", locale)),
+                )
             )
     if q.kind in (SINGLE, MULTI) and not 2 <= len(q.options) <= MAX_OPTIONS:
         errors.append(
