@@ -82,7 +82,7 @@ async def test_close_the_loop_per_region(runtime: Runtime) -> None:
     # The one who stopped messages still counts; the deleted one does not.
     assert before.respondents == 16
 
-    invited, closed = await run_due(runtime, utcnow() + timedelta(days=2))
+    _, closed = await run_due(runtime, utcnow() + timedelta(days=2))
     assert closed == {POLL_ID: 10 + 3 + 1}
     again = await run_due(runtime, utcnow() + timedelta(days=3))
     assert again == ([], {})  # one message per respondent, ever

@@ -51,7 +51,8 @@ h2{font-size:1.1rem;margin-top:2rem}.note{color:#555;font-size:.88rem}
 table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem;font-size:.9rem}
 td,th{padding:.25rem .4rem;border-bottom:1px solid #e3e3e3;text-align:left}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-img{max-width:100%;height:auto}details{margin:.4rem 0}summary{cursor:pointer;color:#1f6f8b}
+img{max-width:100%;height:auto}.scroll{overflow-x:auto;max-width:100%}
+th{font-weight:600;font-size:.8rem}details{margin:.4rem 0}summary{cursor:pointer;color:#1f6f8b}
 </style></head><body>{% block body %}{% endblock %}</body></html>"""
 
 INDEX = """{% extends "page" %}{% block body %}
@@ -60,7 +61,7 @@ INDEX = """{% extends "page" %}{% block body %}
 {% if polls %}<ul id="polls">{% for p in polls %}
 <li><a href="{{ base }}/{{ p.id }}{{ lang }}">{{ p.title }}</a>
 <span class="note">({{ p.closed }})</span></li>{% endfor %}</ul>
-{% else %}<p id="none">{{ none }}</p>{% endif %}
+{% else %}<p id="none">{{ empty }}</p>{% endif %}
 {% endblock %}"""
 
 POLL = """{% extends "page" %}{% block body %}
@@ -74,12 +75,12 @@ POLL = """{% extends "page" %}{% block body %}
  alt="{{ q.text }}" loading="lazy" width="480">{% endif %}
 {% for t in q.tables %}{% if t.open %}<details><summary>{{ t.title }}</summary>{% else %}
 <h3 class="note">{{ t.title }}</h3>{% endif %}
-<table class="results" data-dimension="{{ t.dimension }}">
+<div class="scroll"><table class="results" data-dimension="{{ t.dimension }}">
 <tr><th></th><th class="num">{{ answered }}</th>{% for o in q.options %}
 <th class="num">{{ o }}</th>{% endfor %}</tr>
 {% for r in t.rows %}<tr><td>{{ r.group }}</td><td class="num">{{ r.n }}</td>
 {% for c in r.cells %}<td class="num">{{ c }}</td>{% endfor %}</tr>{% endfor %}
-</table>{% if t.open %}</details>{% endif %}{% endfor %}
+</table></div>{% if t.open %}</details>{% endif %}{% endfor %}
 </section>{% endfor %}
 {% endblock %}"""
 
@@ -222,7 +223,7 @@ async def index(request: web.Request) -> web.StreamResponse:
         locale=locale,
         title=t.gettext("Suara Muda: poll results"),
         intro=t.gettext("What young voters told Teman Pemilih, poll by poll."),
-        none=t.gettext("No poll has closed yet."),
+        empty=t.gettext("No poll has closed yet."),
         base=RESULTS_PATH,
         lang=f"?lang={locale}",
         polls=[
