@@ -103,13 +103,17 @@ async def test_close_the_loop_per_region(runtime: Runtime) -> None:
         assert row.consent == "poll_results" and row.status == "pending"
         assert notifications.template_of(row.replies) is not None
     k1_replies = notifications.load_replies(by_user["k1-5"].replies)
-    text = to_plain(k1_replies[0].text)
+    assert len(k1_replies) == 1  # ONE message: the chart with the figures as its caption
+    image = k1_replies[0].image
+    assert image is not None and image.data[:4] == b"\x89PNG"
+    text = to_plain(image.caption)
     # Kabupaten 2 (3) and 3 (2) are hidden; together they cannot be told apart, so 1 shows.
     assert f"{k1_name} (11): Udah pernah 100%" in text
     assert "Daerah Khusus Ibukota Jakarta (16)" in text and "Indonesia (16)" in text
     assert "masih terlalu sedikit" not in text
-    assert k1_replies[-1].image is not None and k1_replies[-1].image.data[:4] == b"\x89PNG"
-    k2_text = to_plain(notifications.load_replies(by_user["k2-0"].replies)[0].text)
+    k2_image = notifications.load_replies(by_user["k2-0"].replies)[0].image
+    assert k2_image is not None
+    k2_text = to_plain(k2_image.caption)
     assert "masih terlalu sedikit" in k2_text and "Daerah Khusus Ibukota Jakarta (16)" in k2_text
     assert k2_name not in k2_text
     template = notifications.template_of(by_user["k2-0"].replies)

@@ -41,6 +41,9 @@ from bot.db.models_poll import APPROVED, CLOSED, Poll, PollOpenAnswer, PollRespo
 INVITE_PREFIX = "poll:"
 #: The WhatsApp template carrying a result outside the 24-hour window.
 RESULT_TEMPLATE = "poll-result"
+#: The longest caption of the result's chart (Telegram and WhatsApp allow 1,024 characters, and
+#: Telegram counts its HTML tags).
+CAPTION_MAX = 900
 #: A result message not sent within this long is dropped as stale.
 RESULT_TTL = timedelta(days=7)
 
@@ -264,14 +267,16 @@ def result_message(
             1,
             _("Too few answers in your area yet, so here are your province and the whole country."),
         )
-    if link:
-        blocks.append(_("All results: {link}").format(link=link))
-    replies = [Reply("\n\n".join(blocks))]
-    if chart is not None:
-        replies.append(
-            Reply("", image=Image(chart, filename="hasil.png", caption=poll.title[:200]))
-        )
+    tail = [_("All results: {link}").format(link=link)] if link else []
+    text = "\n\n".join(blocks + tail)
+    if len(text) > CAPTION_MAX:  # one message: the chart's question only
+        text = "\n\n".join(blocks[: 3 if few else 2] + tail)
     rows = [[Button(_("📊 All results"), url=link)]] if link else []
-    replies[-1].buttons = [*rows, [Button(_("🏠 Menu"), payload="menu")]]
+    rows.append([Button(_("🏠 Menu"), payload="menu")])
+    if chart is None:
+        replies = [Reply(text, rows)]
+    else:
+        image = Image(chart, filename="hasil.png", caption=text[:CAPTION_MAX])
+        replies = [Reply("", rows, image=image)]
     one_line = " ".join((summary + (" " + link if link else "")).split())
     return replies, one_line[:900] or poll.title
