@@ -202,8 +202,10 @@ class Dispatcher:
                 if loop.time() - housekept_at >= self.poll_interval:
                     await self.promote_due()
                     housekept_at = loop.time()
-                await self._send_notifications(name, in_flight)
+                notes = await self._send_notifications(name, in_flight)
                 rows = await self.claim(name, self.batch_sizes[name])
+                if not rows and notes:
+                    continue  # more notifications may be due: no idling between them
                 if not rows:
                     await self._drain(in_flight)
                     await self.finish_done()
@@ -429,8 +431,9 @@ class Dispatcher:
             values["message_id"] = result[:128]
         return Outcome(row, channel, external_id, values, "sent", notification=note)
 
-    async def _send_notifications(self, channel: str, in_flight: set[asyncio.Task[None]]) -> None:
-        """Send due notifications on ``channel`` first (they are few and time-sensitive)."""
+    async def _send_notifications(self, channel: str, in_flight: set[asyncio.Task[None]]) -> int:
+        """Send due notifications on ``channel`` first (time-sensitive); return how many were
+        claimed, so a long queue of them (e.g. poll results) goes on at once, at the rate."""
         now = self.clock()
         async with self.db.transaction() as session:
             due = await outbox_repo.claim_notifications(
@@ -465,6 +468,7 @@ class Dispatcher:
             )
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
+        return len(due)
 
     async def _notification_allowed(self, row_id: int, channel: str, external_id: str) -> bool:
         async with self.db.sessions() as session:

@@ -106,6 +106,15 @@ def upgrade() -> None:
         sa.Column("value", sa.Integer(), nullable=True),
         sa.Column("skipped", sa.Boolean(), nullable=False),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "province_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "kabupaten_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("locale", sa.String(length=16), nullable=False),
+        sa.Column("age_band", sa.String(length=8), nullable=True),
         sa.ForeignKeyConstraint(
             ["respondent_id"],
             ["poll_respondents.id"],
@@ -119,7 +128,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("poll_answers", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_poll_answers_poll_question", ["poll_id", "question"], unique=False
+            "ix_poll_answers_profile",
+            ["poll_id", "question", "value", "channel", "locale", "age_band"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_poll_answers_region",
+            ["poll_id", "question", "value", "province_id", "kabupaten_id"],
+            unique=False,
         )
 
     op.create_table(
@@ -155,7 +171,8 @@ def downgrade() -> None:
 
     op.drop_table("poll_open_answers")
     with op.batch_alter_table("poll_answers", schema=None) as batch_op:
-        batch_op.drop_index("ix_poll_answers_poll_question")
+        batch_op.drop_index("ix_poll_answers_region")
+        batch_op.drop_index("ix_poll_answers_profile")
 
     op.drop_table("poll_answers")
     with op.batch_alter_table("poll_respondents", schema=None) as batch_op:

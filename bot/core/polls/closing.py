@@ -160,30 +160,25 @@ async def queue_results(
         )
     )
     recipients = (await session.execute(stmt)).all()
+    # Areas whose figures are all hidden share their province's (or the nation's) message.
     messages: dict[tuple[str | None, str | None, str], list[dict[str, object]]] = {}
-    for _, prov, kab, locale, *_rest in recipients:
-        key = (_k(prov), _k(kab), locale)
-        if key not in messages:
-            t = translators(locale)
-            replies, summary = await asyncio.to_thread(
-                result_message, settings, poll, results, t, key[0], key[1]
-            )
-            data = notifications.dump_replies(replies)
-            data.append(
-                {
-                    notifications.TEMPLATE_KEY: RESULT_TEMPLATE,
-                    "params": {"poll": poll.title, "message": summary},
-                }
-            )
-            messages[key] = data
     rows = []
     for _rid, prov, kab, locale, channel, external_id, tz in recipients:
+        key = (*_visible_area(results, _k(prov), _k(kab)), locale)
+        if key not in messages:
+            replies, summary = await asyncio.to_thread(
+                result_message, settings, poll, results, translators(locale), key[0], key[1]
+            )
+            data = notifications.dump_replies(replies)
+            params = {"poll": poll.title, "message": summary}
+            data.append({notifications.TEMPLATE_KEY: RESULT_TEMPLATE, "params": params})
+            messages[key] = data
         hold = bc.quiet_until(now, tz, settings.quiet_hours_range)
         rows.append(
             {
                 "channel": channel,
                 "external_id": external_id,
-                "replies": messages[(_k(prov), _k(kab), locale)],
+                "replies": messages[key],
                 "consent": consent.POLL_RESULTS,
                 "status": PENDING,
                 "attempts": 0,
@@ -202,6 +197,25 @@ async def queue_results(
 
 def _k(value: int | None) -> str | None:
     return None if value is None else str(value)
+
+
+def _visible_area(
+    results: PollResults, province: str | None, kabupaten: str | None
+) -> tuple[str | None, str | None]:
+    """The (province, kabupaten) whose rows show anywhere (hidden ones left out)."""
+    for qi, qr in enumerate(results.questions):
+        if qr.question.kind == OPEN:
+            continue
+        _national, prov, kab = results.row(qi, province, kabupaten)
+        if kab is not None and not kab.hidden:
+            return province, kabupaten
+    for qi, qr in enumerate(results.questions):
+        if qr.question.kind == OPEN:
+            continue
+        _national, prov, _kab = results.row(qi, province, None)
+        if prov is not None and not prov.hidden:
+            return province, None
+    return None, None
 
 
 def _line(t: Translator, name: str, row: Row | None, labels: list[str]) -> str | None:

@@ -104,40 +104,32 @@ def _key(value: Any) -> str:
 
 async def compute(session: AsyncSession, poll: Poll, *, suppressed: bool = True) -> PollResults:
     questions = questions_of(poll.spec)
-    r = PollRespondent
-    stmt = (
-        select(
-            PollAnswer.question,
-            PollAnswer.value,
-            r.province_id,
-            r.kabupaten_id,
-            r.channel,
-            r.locale,
-            r.age_band,
-            func.count(),
-        )
-        .join(r, r.id == PollAnswer.respondent_id)
-        .where(PollAnswer.poll_id == poll.id, PollAnswer.value.is_not(None))
-        .group_by(
-            PollAnswer.question,
-            PollAnswer.value,
-            r.province_id,
-            r.kabupaten_id,
-            r.channel,
-            r.locale,
-            r.age_band,
-        )
+    a, r = PollAnswer, PollRespondent
+    answered = (a.poll_id == poll.id, a.value.is_not(None))
+    # Two scans of covering indexes in their own order (no join, no sort).
+    regions = (
+        select(a.question, a.value, a.province_id, a.kabupaten_id, func.count())
+        .where(*answered)
+        .group_by(a.question, a.value, a.province_id, a.kabupaten_id)
+    )
+    profiles = (
+        select(a.question, a.value, a.channel, a.locale, a.age_band, func.count())
+        .where(*answered)
+        .group_by(a.question, a.value, a.channel, a.locale, a.age_band)
     )
     national: dict[int, _Acc] = defaultdict(_Acc)
     by_dim: dict[tuple[int, str, str], _Acc] = defaultdict(_Acc)
     by_kab: dict[tuple[int, str, str], _Acc] = defaultdict(_Acc)
-    for qi, value, prov, kab, channel, locale, band, n in (await session.execute(stmt)).all():
+    for qi, value, prov, kab, n in (await session.execute(regions)).all():
         n, value = int(n), int(value or 0)
         national[qi].add(value, n)
-        for dim, key in zip(DIMENSIONS, (prov, channel, locale, band), strict=True):
-            by_dim[qi, dim, _key(key)].add(value, n)
+        by_dim[qi, "province", _key(prov)].add(value, n)
         if prov is not None:
             by_kab[qi, str(prov), _key(kab)].add(value, n)
+    for qi, value, channel, locale, band, n in (await session.execute(profiles)).all():
+        n, value = int(n), int(value or 0)
+        for dim, key in (("channel", channel), ("locale", locale), ("age_band", band)):
+            by_dim[qi, dim, _key(key)].add(value, n)
     respondents = int(
         await session.scalar(select(func.count()).select_from(r).where(r.poll_id == poll.id)) or 0
     )

@@ -180,6 +180,12 @@ async def set_age_band(session: AsyncSession, user: User, band: str | None) -> N
     else:
         row.band, row.asked_at = band, utcnow()
     open_ids = select(Poll.id).where(Poll.status == APPROVED)
+    mine = select(PollRespondent.id).where(
+        PollRespondent.user_id == user.id, PollRespondent.poll_id.in_(open_ids)
+    )
+    await session.execute(
+        update(PollAnswer).where(PollAnswer.respondent_id.in_(mine)).values(age_band=band)
+    )
     await session.execute(
         update(PollRespondent)
         .where(PollRespondent.user_id == user.id, PollRespondent.poll_id.in_(open_ids))
@@ -239,6 +245,11 @@ async def record(
                 value=value,
                 skipped=value is None,
                 answered_at=utcnow(),
+                province_id=resp.province_id,
+                kabupaten_id=resp.kabupaten_id,
+                channel=resp.channel,
+                locale=resp.locale,
+                age_band=resp.age_band,
             )
         )
     else:
