@@ -225,7 +225,7 @@ async def phase_send(db_url: str, notify: int, limit: int) -> None:
         )
         telegram = {str(100_000 + i) for i in range(notify) if i % 3}
         t0 = time.monotonic()
-        d = Dispatcher(rt, {"telegram": channel}, poll_interval=0.2, reserve=0.0)
+        d = Dispatcher(rt, {"telegram": channel}, poll_interval=0.2)
         run = asyncio.create_task(d.run(until_done=True))
         while not run.done():
             await asyncio.sleep(1.0)
@@ -243,7 +243,12 @@ async def phase_send(db_url: str, notify: int, limit: int) -> None:
     lost = len(telegram - set(api.received))
     dup = sum(c - 1 for c in api.received.values() if c > 1)
     print(f"  sent {len(api.times)} Telegram messages in {took:.1f} s ({span:.1f} s first to last)")
+    budget = limit * (1 - rt.settings.conversation_reserve)
     print(f"  achieved rate / limit: {rate / limit:.3f}   ({rate:.2f} msg/s, limit {limit}/s)")
+    print(
+        f"  achieved rate / the sender's budget: {rate / budget:.3f}   (limit minus the"
+        f" {rt.settings.conversation_reserve:.0%} reserved for conversation; target >= 0.95)"
+    )
     print(f"  429s received:         {api.too_many}   (target 0)")
     print(f"  messages lost:         {lost}   (target 0)")
     print(f"  duplicated:            {dup}   (target 0)")

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from bot import fleet, retry
 from bot.channels.base import PermanentError, RetryLater, TransientError, Unreachable
@@ -439,48 +439,75 @@ class Dispatcher:
             due = await outbox_repo.claim_notifications(
                 session,
                 channel=channel,
-                limit=self.recheck_sizes[channel],
+                limit=self.batch_sizes[channel],
                 worker=self.worker_id,
                 now=now,
                 lease_until=now + self.lease,
             )
-        for row_id, external_id, data, attempts, expires_at in due:
-            row = Claimed(row_id, 0, 0, attempts)
-            skip = None
-            if expires_at is not None and now >= expires_at:
-                skip = bc.EXPIRED
-            elif not await self._notification_allowed(row_id, channel, external_id):
-                skip = "opted_out"
-            if skip is not None:
-                values = {"status": SKIPPED, "error": skip}
-                self.writer.put(Outcome(row, channel, external_id, values, notification=True))
-                continue
-            await self.limiters[channel].acquire(external_id)
-            await self.concurrency.acquire()
-            task = asyncio.create_task(
-                self._send_note(
-                    channel,
-                    row,
-                    external_id,
-                    notifications.load_replies(data),
-                    notifications.template_of(data),
+        step = self.recheck_sizes[channel]
+        for start in range(0, len(due), step):
+            chunk = due[start : start + step]
+            # Consent is re-checked for each chunk just before it is sent (as for broadcasts).
+            allowed = await self._notifications_allowed([r[0] for r in chunk])
+            now = self.clock()
+            for row_id, external_id, data, attempts, expires_at in chunk:
+                row = Claimed(row_id, 0, 0, attempts)
+                skip = None
+                if expires_at is not None and now >= expires_at:
+                    skip = bc.EXPIRED
+                elif row_id not in allowed:
+                    skip = "opted_out"
+                if skip is not None:
+                    values = {"status": SKIPPED, "error": skip}
+                    self.writer.put(Outcome(row, channel, external_id, values, notification=True))
+                    continue
+                await self.limiters[channel].acquire(external_id)
+                await self.concurrency.acquire()
+                task = asyncio.create_task(
+                    self._send_note(
+                        channel,
+                        row,
+                        external_id,
+                        notifications.load_replies(data),
+                        notifications.template_of(data),
+                    )
                 )
-            )
-            in_flight.add(task)
-            task.add_done_callback(in_flight.discard)
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
         return len(due)
 
-    async def _notification_allowed(self, row_id: int, channel: str, external_id: str) -> bool:
+    async def _notifications_allowed(self, ids: list[int]) -> set[int]:
+        """Which of these notifications may go now: no consent needed, or the recipient holds
+        it (one query per consent kind for the whole claimed batch)."""
         async with self.db.sessions() as session:
-            kind = await session.scalar(
-                select(Notification.consent).where(Notification.id == row_id)
+            kinds = dict(
+                (
+                    await session.execute(
+                        select(Notification.id, Notification.consent).where(
+                            Notification.id.in_(ids)
+                        )
+                    )
+                ).all()
             )
-            if kind is None:
-                return True
-            user_id = await session.scalar(
-                select(User.id).where(User.channel == channel, User.external_id == external_id)
-            )
-            return user_id is not None and await consent.may_send(session, user_id, kind)
+            allowed = {i for i, kind in kinds.items() if kind is None}
+            for kind in {k for k in kinds.values() if k is not None}:
+                stmt = (
+                    select(Notification.id)
+                    .join(
+                        User,
+                        and_(
+                            User.channel == Notification.channel,
+                            User.external_id == Notification.external_id,
+                        ),
+                    )
+                    .where(
+                        Notification.id.in_(ids),
+                        Notification.consent == kind,
+                        consent.sendable(kind),
+                    )
+                )
+                allowed.update((await session.scalars(stmt)).all())
+            return allowed
 
     async def _send_note(
         self,
