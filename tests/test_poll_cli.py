@@ -79,7 +79,7 @@ def test_poll_commands(env: dict[str, str]) -> None:
 
     data = json.loads(votebot(env, "poll", "results", POLL_ID, "--format", "json").output)
     assert data["respondents"] == 12 and data["status"] == "closed"
-    q1, q2, q3, q4 = data["questions"]
+    q1, q2, _q3, q4 = data["questions"]
     national = q1["groups"][0]
     assert national["answered"] == 12
     assert [o["count"] for o in national["options"]] == [None, None, 0]  # 6 and 6

@@ -9,6 +9,8 @@ Buttons: ``poll`` (list / open), ``pq`` (answer), ``pt`` (toggle a multiple choi
 
 from __future__ import annotations
 
+import re
+
 from bot.core import consent
 from bot.core.context import Context
 from bot.core.events import TextEvent
@@ -29,7 +31,7 @@ from bot.core.polls.spec import MULTI, OPEN, OPEN_MAX, SCALE, SINGLE, Question
 from bot.core.replies import Button
 from bot.core.router import StaleButton, payload, router
 from bot.core.timezones import WIB
-from bot.db.models_poll import Poll, PollRespondent
+from bot.db.models_poll import APPROVED, Poll, PollRespondent
 
 FLOW = "poll"
 #: Words that leave a poll for the menu (and go on to their usual handlers).
@@ -98,6 +100,12 @@ async def show_polls(ctx: Context) -> None:
 
 
 async def start(ctx: Context, poll: Poll) -> None:
+    if poll.status == APPROVED and ctx.now() < poll.opens_at:
+        when = ctx.t.date(poll.opens_at.astimezone(WIB).date())
+        ctx.reply(
+            ctx._("This poll opens on {date}. See you then!").format(date=when), [menu_row(ctx)]
+        )
+        return
     if not store.is_open(poll, ctx.now()):
         await closed(ctx, poll)
         return
@@ -350,15 +358,13 @@ async def _notify(ctx: Context, poll: Poll, yes: bool) -> None:
 
 
 def age_band_of(text: str) -> str | None:
-    """A band from "21", "21-25" or "21 tahun"; the age itself is never kept."""
-    folded = typed.fold(text).replace(" ", "-")
-    for band in AGE_LABELS:
-        if folded.startswith(band.rstrip("+")) and ("-" in band) == ("-" in folded):
-            return band
-    digits = "".join(c for c in folded.split("-")[0] if c.isdigit())
-    if not digits:
+    """A band from "22", "21-25", "21–25", "30+" or "umur 19 tahun"; the age is not kept."""
+    numbers = [int(n) for n in re.findall(r"\d{1,3}", text)]
+    if not numbers:
         return None
-    age = int(digits)
+    age = numbers[0]
+    if "+" in text and age == 30:
+        return "30+"
     for band, (low, high) in {"17-20": (17, 20), "21-25": (21, 25), "26-30": (26, 30)}.items():
         if low <= age <= high:
             return band

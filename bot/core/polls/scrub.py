@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+#: A link: a scheme or www., or a bare domain; trailing punctuation stays outside it.
 _LINK = re.compile(
-    r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|id|net|org|co|me|ly|io)\b\S*", re.I
+    r"(?:(?:https?://|www\.)\S*|\b[\w-]+(?:\.[\w-]+)*\.(?:com|id|net|org|co|me|ly|io)\b\S*)"
+    r"(?<![.,;:!?)])",
+    re.I,
 )
 #: 16 digits (a NIK) or a phone number: 8+ digits with optional +62/0 and separators.
 _NUMBER = re.compile(r"\+?\d(?:[\s.\-()]?\d){7,}")
