@@ -6,12 +6,14 @@ Open questions count who answered, and themes an admin assigned (never the text)
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Executable, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core.polls.spec import MULTI, OPEN, Question, questions_of
 from bot.core.polls.suppress import Row, Table, make_row, suppress
@@ -117,19 +119,27 @@ async def compute(session: AsyncSession, poll: Poll, *, suppressed: bool = True)
         .where(*answered)
         .group_by(a.question, a.value, a.channel, a.locale, a.age_band)
     )
+    region_rows, profile_rows = await _both(session, regions, profiles)
     national: dict[int, _Acc] = defaultdict(_Acc)
-    by_dim: dict[tuple[int, str, str], _Acc] = defaultdict(_Acc)
-    by_kab: dict[tuple[int, str, str], _Acc] = defaultdict(_Acc)
-    for qi, value, prov, kab, n in (await session.execute(regions)).all():
+    #: question → dimension → key → counts; question → province → kabupaten → counts
+    by_dim: dict[int, dict[str, dict[str, _Acc]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(_Acc))
+    )
+    by_kab: dict[int, dict[str, dict[str, _Acc]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(_Acc))
+    )
+    for qi, value, prov, kab, n in region_rows:
         n, value = int(n), int(value or 0)
         national[qi].add(value, n)
-        by_dim[qi, "province", _key(prov)].add(value, n)
+        by_dim[qi]["province"][_key(prov)].add(value, n)
         if prov is not None:
-            by_kab[qi, str(prov), _key(kab)].add(value, n)
-    for qi, value, channel, locale, band, n in (await session.execute(profiles)).all():
+            by_kab[qi][str(prov)][_key(kab)].add(value, n)
+    for qi, value, channel, locale, band, n in profile_rows:
         n, value = int(n), int(value or 0)
-        for dim, key in (("channel", channel), ("locale", locale), ("age_band", band)):
-            by_dim[qi, dim, _key(key)].add(value, n)
+        dims = by_dim[qi]
+        dims["channel"][_key(channel)].add(value, n)
+        dims["locale"][_key(locale)].add(value, n)
+        dims["age_band"][_key(band)].add(value, n)
     respondents = int(
         await session.scalar(select(func.count()).select_from(r).where(r.poll_id == poll.id)) or 0
     )
@@ -140,20 +150,13 @@ async def compute(session: AsyncSession, poll: Poll, *, suppressed: bool = True)
         qr = QuestionResult(q, total)
         additive = q.kind not in (MULTI, OPEN)
         for dim in DIMENSIONS:
-            cells = [
-                acc.row(key, q)
-                for (i, d, key), acc in sorted(by_dim.items())
-                if i == qi and d == dim
-            ]
+            cells = [acc.row(key, q) for key, acc in sorted(by_dim[qi][dim].items())]
             qr.tables[dim] = Table(total, cells, additive)
         for prov_row in qr.tables["province"].cells:
             if prov_row.key == NOT_GIVEN:
                 continue
-            cells = [
-                acc.row(key, q)
-                for (i, p, key), acc in sorted(by_kab.items())
-                if i == qi and p == prov_row.key
-            ]
+            kabs = by_kab[qi][prov_row.key]
+            cells = [acc.row(key, q) for key, acc in sorted(kabs.items())]
             qr.kabupaten[prov_row.key] = Table(prov_row, cells, additive)
         if q.kind == OPEN:
             qr.themes = await _themes(session, poll.id, qi, total.n.value)
@@ -169,6 +172,23 @@ async def compute(session: AsyncSession, poll: Poll, *, suppressed: bool = True)
         | {c.key for qr in results for t in qr.kabupaten.values() for c in t.cells},
     )
     return PollResults(poll.id, poll.title, respondents, results, names)
+
+
+async def _both(
+    session: AsyncSession, first: Executable, second: Executable
+) -> tuple[Sequence[Any], Sequence[Any]]:
+    """Run two read queries at once, the first on a second connection (each is one scan of an
+    index: on two cores this nearly halves the time)."""
+    bind = session.bind
+    if not isinstance(bind, AsyncEngine):
+        return (await session.execute(first)).all(), (await session.execute(second)).all()
+
+    async def other() -> Sequence[Any]:
+        async with AsyncSession(bind) as side:
+            return (await side.execute(first)).all()
+
+    one, two = await asyncio.gather(other(), session.execute(second))
+    return one, two.all()
 
 
 async def _themes(session: AsyncSession, poll_id: str, qi: int, answered: int) -> Table:
