@@ -211,8 +211,7 @@ async def phase_send(db_url: str, notify: int, limit: int) -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    rt = await open_runtime(settings_for(db_url, f"http://127.0.0.1:{port}"))
-    channel = make_channel(rt)
+    rt = await open_runtime(settings_for(db_url))
     try:
         t0 = time.monotonic()
         async with rt.db.transaction() as s:
@@ -224,26 +223,22 @@ async def phase_send(db_url: str, notify: int, limit: int) -> None:
             " (results, one chart per area and language, outbox rows)"
         )
         telegram = {str(100_000 + i) for i in range(notify) if i % 3}
-        t0 = time.monotonic()
-        d = Dispatcher(rt, {"telegram": channel}, poll_interval=0.2)
-        run = asyncio.create_task(d.run(until_done=True))
-        while not run.done():
-            await asyncio.sleep(1.0)
-            if len(api.received) >= len(telegram) and not run.done():
-                await asyncio.sleep(2.0)
-                d.stop()
-        await run
-        took = time.monotonic() - t0
     finally:
-        await channel.stop()
         await rt.close()
-        await runner.cleanup()
+    # The sender runs in its own process (as in `votebot serve`), apart from the fake API.
+    t0 = time.monotonic()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--worker", db_url, f"http://127.0.0.1:{port}"
+    )
+    await proc.wait()
+    took = time.monotonic() - t0
+    await runner.cleanup()
+    budget = limit * (1 - rt.settings.conversation_reserve)
     span = api.times[-1] - api.times[0] if len(api.times) > 1 else float("nan")
     rate = (len(api.times) - 1) / span if span else float("nan")
     lost = len(telegram - set(api.received))
     dup = sum(c - 1 for c in api.received.values() if c > 1)
     print(f"  sent {len(api.times)} Telegram messages in {took:.1f} s ({span:.1f} s first to last)")
-    budget = limit * (1 - rt.settings.conversation_reserve)
     print(f"  achieved rate / limit: {rate / limit:.3f}   ({rate:.2f} msg/s, limit {limit}/s)")
     print(
         f"  achieved rate / the sender's budget: {rate / budget:.3f}   (limit minus the"
@@ -253,6 +248,17 @@ async def phase_send(db_url: str, notify: int, limit: int) -> None:
     print(f"  messages lost:         {lost}   (target 0)")
     print(f"  duplicated:            {dup}   (target 0)")
     print("  (WhatsApp respondents hold no consent in this data set, so none is queued for them)")
+
+
+async def worker(db_url: str, base_url: str) -> None:
+    """The fleet's sender for Telegram until the outbox is empty."""
+    rt = await open_runtime(settings_for(db_url, base_url))
+    channel = make_channel(rt)
+    try:
+        await Dispatcher(rt, {"telegram": channel}, poll_interval=0.2).run(until_done=True)
+    finally:
+        await channel.stop()
+        await rt.close()
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -267,6 +273,9 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        asyncio.run(worker(sys.argv[2], sys.argv[3]))
+        sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--respondents", type=int, default=200_000)
     parser.add_argument("--notify", type=int, default=15_000, help="respondents asking for results")
