@@ -20,7 +20,7 @@ from bot.polls.service import run_due
 from bot.runtime import Runtime, open_runtime
 from tests.conftest import make_settings
 from tests.poll_helpers import POLL_ID, open_example_poll
-from tests.test_admin import browser, build_app, free_port  # noqa: F401 (a fixture)
+from tests.test_admin import TOKEN, browser, build_app, free_port, login  # noqa: F401 (fixture)
 from tests.test_poll_close import respond, three_kabupaten
 
 PUBLIC = "https://bot.example.org"
@@ -29,7 +29,9 @@ PUBLIC = "https://bot.example.org"
 @pytest.fixture
 async def closed_poll(db_url: str) -> AsyncIterator[Runtime]:
     """12 answers in one kabupaten/kota, 3 and 2 in two others; then the poll closes."""
-    rt = await open_runtime(make_settings(db_url, VOTEBOT_PUBLIC_URL=PUBLIC))
+    rt = await open_runtime(
+        make_settings(db_url, VOTEBOT_PUBLIC_URL=PUBLIC, VOTEBOT_ADMIN_TOKEN=TOKEN)
+    )
     rt.core.flood = None
     try:
         (k1, _), (k2, _), (k3, _) = await three_kabupaten(rt)
@@ -132,3 +134,17 @@ async def test_public_page_in_a_real_browser(closed_poll: Runtime, browser: Any)
     assert sum("– – – –" in r for r in rows) == 2  # the kabupaten with 3 and 2 answers
     assert seen["seconds"] < 5
     assert "question,kind,dimension" in seen["csv"]
+
+
+async def test_dashboard_polls_section(closed_poll: Runtime) -> None:
+    async with TestClient(TestServer(build_app(closed_poll), host="127.0.0.1")) as client:
+        anonymous = await client.get("/admin/polls", allow_redirects=False)
+        assert anonymous.status == 303 and anonymous.headers["Location"] == "/admin/login"
+        await login(client)
+        html = await (await client.get("/admin/polls")).text()
+        assert f'id="poll-{POLL_ID}"' in html and "closed" in html
+        # Nobody was invited (the poll had no audience): all 17 came on their own.
+        assert '<td class="num">17</td></tr></table>' in html
+        assert 'class="time-to"' in html and '<td class="num">10</td>' in html
+        dashboard = await (await client.get("/admin")).text()
+        assert 'href="/admin/polls"' in dashboard
