@@ -33,13 +33,15 @@ class PeriodicService(abc.ABC):
         self._task: asyncio.Task[None] | None = None
         #: The database holding the fleet's leases (set by services that are singletons).
         self.db: Database | None = None
+        #: Who this worker is in the fleet's leases.
+        self.holder = fleet.PROCESS_ID
 
     async def leads(self) -> bool:
         """Whether this worker should run the round (always, unless a singleton it doesn't hold)."""
         if self.singleton is None or self.db is None:
             return True
         ttl = self.interval + 60.0
-        return await fleet.acquire(self.db, self.singleton, fleet.PROCESS_ID, ttl, utcnow())
+        return await fleet.acquire(self.db, self.singleton, self.holder, ttl, utcnow())
 
     @abc.abstractmethod
     async def run_once(self) -> object:

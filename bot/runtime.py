@@ -25,6 +25,9 @@ class Runtime:
     content: ContentStore
     core: Core
     secret_key: str
+    #: This worker's share of each platform's rate for conversation replies
+    #: (bot.broadcast.budget.ReplyBudget), set by ``serve``; None: unlimited.
+    reply_budget: object | None = None
 
     async def close(self) -> None:
         await self.db.close()

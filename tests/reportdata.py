@@ -186,8 +186,8 @@ async def seed(session: AsyncSession) -> dict[str, Any]:
         await ev(i, "whatsapp", "status", "2024-02-09", status=status, broadcast_id=7)
     await ev(3, "whatsapp", "status", "2024-02-09", status="read")  # not a broadcast
 
-    await ev(1, "referral", "referral_joined", "2024-02-02", code="KAMPUS1", code_kind="org")
-    await ev(2, "referral", "referral_joined", "2024-02-02", code="KAMPUS1", code_kind="org")
+    await ev(1, "referral", "referral_joined", "2024-02-02", code="KAMPUS1", code_kind="school")
+    await ev(2, "referral", "referral_joined", "2024-02-02", code="KAMPUS1", code_kind="school")
     await ev(3, "referral", "referral_joined", "2024-02-02", code="ANA", code_kind="user")
     await session.flush()
     return {"users": users, "bandung": bandung.id, "denpasar": denpasar.id}
@@ -311,7 +311,7 @@ EXPECTED: dict[str, Any] = {
     "referrals": {
         "joined": 3,
         "codes": [
-            {"code": "KAMPUS1", "kind": "org", "users": 2, "pledges": 2, "quizzes_completed": 1},
+            {"code": "KAMPUS1", "kind": "school", "users": 2, "pledges": 2, "quizzes_completed": 1},
             {"code": "ANA", "kind": "user", "users": 1, "pledges": 1, "quizzes_completed": 0},
         ],
     },

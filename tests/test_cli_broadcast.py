@@ -114,7 +114,23 @@ def test_broadcast_create_list_status_and_run(
     assert "#1" in listing and "queued" in listing and "Pengingat cek DPT" in listing
     status = votebot(env, "broadcast", "status", "1").output
     assert "pending:   3" in status and "sent:      0" in status
+    assert "expires:" in status and "expired:   0" in status
     assert votebot(env, "broadcast", "status", "9").exit_code == 1
+    early = votebot(
+        env,
+        "broadcast",
+        "create",
+        "--file",
+        FILE,
+        "--segment",
+        "all",
+        "--yes",
+        "--at",
+        "2099-01-02T09:00",
+        "--expires",
+        "2099-01-01T09:00",
+    )
+    assert early.exit_code == 2 and "--expires: that is before" in early.output
 
     no_channel = votebot(env, "broadcast", "run", "1")
     assert no_channel.exit_code == 1 and "No channel configured" in no_channel.output

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.db import pledge_repo
 from bot.db.models_pledge import ReferralCode, UserReferral
 from bot.runtime import Runtime
@@ -90,7 +88,7 @@ async def test_an_existing_member_is_not_attributed(runtime: Runtime) -> None:
 
 
 async def test_referral_stats_count_users_pledges_and_completed_quizzes(runtime: Runtime) -> None:
-    from bot.db import repo
+    from tests.test_quiz_dialog import play
 
     code_id, code = await make_code(runtime, "Rina", "volunteer", "rina")
     for user in ("a", "b", "c"):
@@ -99,14 +97,47 @@ async def test_referral_stats_count_users_pledges_and_completed_quizzes(runtime:
     a = Dialog(runtime.core, user="a", language_code="en")
     await a.say("/janji")
     await a.press("Sign the pledge")
+    for user in ("a", "b"):  # two finish a quiz ...
+        d = Dialog(runtime.core, user=user, language_code="en")
+        await d.say("/bahasa en")
+        await play(d, "Voting basics")
+    c = Dialog(runtime.core, user="c", language_code="en")  # ... one only starts one
+    await c.say("/bahasa en")
+    await c.say("/kuis")
+    await c.press("Voting basics")
     async with runtime.db.transaction() as s:
-        ids = {r.user_id for r in (await s.scalars(select(UserReferral))).all()}
-        for uid in sorted(ids)[:2]:
-            await repo.log_event(
-                s, user_id=uid, channel="test", event_type="quiz", name="quiz_completed"
-            )
-        await repo.log_event(
-            s, user_id=min(ids), channel="test", event_type="quiz", name="quiz_started"
-        )
         [stat] = await pledge_repo.referral_stats(s)
     assert (stat.code.id, stat.users, stat.pledges, stat.quizzes) == (code_id, 3, 1, 2)
+
+
+async def test_referral_segments_and_reports_see_the_code_users_came_with(
+    runtime: Runtime,
+) -> None:
+    from bot.core.segments import audience_size, parse_segment
+    from bot.reports.data import Period, build_report
+
+    await make_code(runtime, "SMA Negeri 1 Blora", "school", "sman1blora")
+    await make_code(runtime, "Rina", "volunteer", "rina")
+    for user, first in (("t1", "/start ref_SMAN1BLORA"), ("t2", "/start ref_sman1blora")):
+        d = Dialog(runtime.core, user=user, language_code="en")
+        await d.say(first)
+        await d.press("English")
+        await d.press("Yes, remind me")
+    wa = Dialog(runtime.core, user="62812", channel="whatsapp", language_code="en")
+    await wa.say("ref RINA")
+    await wa.press("English")
+    await wa.press("Yes, remind me")
+    async with runtime.db.sessions() as s:
+
+        async def size(expression: str) -> int:
+            found = await audience_size(s, parse_segment(expression), default_locale="id")
+            return sum(found.values())
+
+        assert await size("referral=SMAN1BLORA") == 2
+        assert await size("referral=sman1blora|rina") == 3
+        assert await size("referral=RINA,channel=whatsapp") == 1
+        assert await size("referral=NOBODY") == 0
+        report = await build_report(s, Period.parse())
+    codes = {row["code"]: row for row in report["referrals"]["codes"]}
+    assert codes["SMAN1BLORA"]["users"] == 2 and codes["SMAN1BLORA"]["kind"] == "school"
+    assert codes["RINA"]["users"] == 1 and None not in codes

@@ -11,6 +11,7 @@ from PIL import ExifTags, Image
 from bot.core.photos import BadPhoto, strip_metadata
 from bot.core.replies import Reply
 from bot.db.models import ConversationState, EngagementEvent
+from bot.db.models_broadcast import Notification
 from bot.db.models_pledge import Report
 from bot.runtime import Runtime, open_runtime
 from tests.broadcast_helpers import NoteChannel, deliver_notifications
@@ -173,6 +174,9 @@ async def test_consent_keeps_the_full_text_and_the_stripped_photo_and_tells_admi
     assert target == "-100777"
     assert f"#{report.id}" in replies[0].text and WHAT in replies[0].text
     assert replies[1].image is not None and replies[1].image.data == report.photo
+    # Once sent, the outbox keeps nothing of what the reporter wrote.
+    [note] = await rows(runtime, Notification)
+    assert note.status == "sent" and note.replies == []
 
 
 async def test_without_consent_admins_get_only_the_anonymous_record(

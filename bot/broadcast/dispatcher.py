@@ -33,19 +33,17 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, select
-
 from bot import fleet, retry
 from bot.channels.base import PermanentError, RetryLater, TransientError, Unreachable
 from bot.core import broadcasts as bc
-from bot.core import consent, notifications
 from bot.core.replies import Reply
 from bot.db import outbox_repo
-from bot.db.models import User, utcnow
-from bot.db.models_broadcast import FAILED, PENDING, SENT, SKIPPED, Notification
+from bot.db.models import utcnow
+from bot.db.models_broadcast import FAILED, PENDING, SENT, SKIPPED
 from bot.db.outbox_repo import Claimed
 from bot.runtime import Runtime
 
+from .notes import NotificationSender
 from .outcomes import Counters, Outcome, ResultWriter
 from .progress import finish_done, report_progress
 from .ratelimit import ChannelLimiter
@@ -91,7 +89,7 @@ class Dispatcher:
         backoff_cap: float = 300.0,
         concurrency: int = 32,
         poll_interval: float = 1.0,
-        recheck_window: float = 0.1,
+        recheck_window: float = 0.25,
         reserve: float | None = None,
     ) -> None:
         self.runtime = runtime
@@ -111,8 +109,9 @@ class Dispatcher:
         all_rates = {**default_rates(self.settings), **(rates or {})}
         self.limiters: dict[str, ChannelLimiter] = {}
         self.batch_sizes: dict[str, int] = {}
-        #: rows re-checked together just before sending: at most ``recheck_window`` seconds of
-        #: sending at the channel's rate, so an opt-out counts for every send after that.
+        #: rows re-checked (and their leases renewed) together just before sending: at most
+        #: ``recheck_window`` seconds of sending at the channel's rate, so an opt-out counts for
+        #: every send after that.
         self.recheck_sizes: dict[str, int] = {}
         for name in self.channels:
             rate, per_chat = all_rates.get(name, (30.0, None))
@@ -126,10 +125,12 @@ class Dispatcher:
         self.writer = ResultWriter(self.db, self.worker_id, self.counters)
         self.writer.after_write = self._after_write
         self.rechecker = Rechecker(runtime)
+        self.notes = NotificationSender(self)
         self._stop = asyncio.Event()
         self._progress_checked: dict[int, float] = {}
         #: channel → monotonic time until which this worker surely leads (renewed lease − margin)
         self._leading_until: dict[str, float] = {}
+        self._led_at: dict[str, float] = {}
 
     # ------------------------------------------------------------------------------ running
 
@@ -179,12 +180,18 @@ class Dispatcher:
             ok = False
         if ok:
             self._leading_until[channel] = started + self.leader_ttl * 0.8
+            self._led_at[channel] = started
         else:
             self._leading_until.pop(channel, None)
         return ok
 
-    def _still_leading(self, channel: str) -> bool:
-        return time.monotonic() < self._leading_until.get(channel, 0.0)
+    def _still_leading(self, channel: str, *, fresh: float | None = None) -> bool:
+        """Whether this worker surely still leads ``channel`` (its renewed lease has not run
+        out); with ``fresh``, only if it was renewed less than that many seconds ago."""
+        until = self._leading_until.get(channel, 0.0)
+        if fresh is not None:
+            until = min(until, self._led_at.get(channel, 0.0) + fresh)
+        return time.monotonic() < until
 
     async def _channel_loop(self, name: str, until_done: bool) -> None:
         limiter = self.limiters[name]
@@ -202,7 +209,7 @@ class Dispatcher:
                 if loop.time() - housekept_at >= self.poll_interval:
                     await self.promote_due()
                     housekept_at = loop.time()
-                notes = await self._send_notifications(name, in_flight)
+                notes = await self.notes.send_due(name, in_flight)
                 rows = await self.claim(name, self.batch_sizes[name])
                 if not rows and notes:
                     continue  # more notifications may be due: no idling between them
@@ -232,7 +239,9 @@ class Dispatcher:
             if self._stop.is_set() or limiter.paused_for() > self.lease.total_seconds() / 4:
                 await self._release(rest, delay=limiter.paused_for())
                 return
-            if not await self.lead(name):
+            if not self._still_leading(name, fresh=self.renew_after) and not await self.lead(name):
+                # Another worker leads now (this one froze or paused past its lease).
+                self.counters.lease_lost += len(rest)
                 await self._release(rest)
                 return
             renewed_at = time.monotonic()
@@ -326,7 +335,7 @@ class Dispatcher:
     async def outstanding(self, channel: str) -> int:
         """Rows (and, for the whole outbox, notifications) of ``channel`` still to do now."""
         async with self.db.sessions() as session:
-            left = await outbox_repo.outstanding(session, channel, self.broadcast_id)
+            left = await outbox_repo.outstanding(session, channel, self.broadcast_id, self.clock())
             if self.broadcast_id is None:
                 left += await outbox_repo.notifications_waiting(session, channel)
             return left
@@ -430,100 +439,6 @@ class Dispatcher:
         if broadcast and isinstance(result, str) and result:
             values["message_id"] = result[:128]
         return Outcome(row, channel, external_id, values, "sent", notification=note)
-
-    async def _send_notifications(self, channel: str, in_flight: set[asyncio.Task[None]]) -> int:
-        """Send due notifications on ``channel`` first (time-sensitive); return how many were
-        claimed, so a long queue of them (e.g. poll results) goes on at once, at the rate."""
-        now = self.clock()
-        async with self.db.transaction() as session:
-            due = await outbox_repo.claim_notifications(
-                session,
-                channel=channel,
-                limit=self.batch_sizes[channel],
-                worker=self.worker_id,
-                now=now,
-                lease_until=now + self.lease,
-            )
-        step = self.recheck_sizes[channel]
-        for start in range(0, len(due), step):
-            chunk = due[start : start + step]
-            # Consent is re-checked for each chunk just before it is sent (as for broadcasts).
-            allowed = await self._notifications_allowed([r[0] for r in chunk])
-            now = self.clock()
-            for row_id, external_id, data, attempts, expires_at in chunk:
-                row = Claimed(row_id, 0, 0, attempts)
-                skip = None
-                if expires_at is not None and now >= expires_at:
-                    skip = bc.EXPIRED
-                elif row_id not in allowed:
-                    skip = "opted_out"
-                if skip is not None:
-                    values = {"status": SKIPPED, "error": skip}
-                    self.writer.put(Outcome(row, channel, external_id, values, notification=True))
-                    continue
-                await self.limiters[channel].acquire(external_id)
-                await self.concurrency.acquire()
-                task = asyncio.create_task(
-                    self._send_note(
-                        channel,
-                        row,
-                        external_id,
-                        notifications.load_replies(data),
-                        notifications.template_of(data),
-                    )
-                )
-                in_flight.add(task)
-                task.add_done_callback(in_flight.discard)
-        return len(due)
-
-    async def _notifications_allowed(self, ids: list[int]) -> set[int]:
-        """Which of these notifications may go now: no consent needed, or the recipient holds
-        it (one query per consent kind for the whole claimed batch)."""
-        async with self.db.sessions() as session:
-            kinds = dict(
-                (
-                    await session.execute(
-                        select(Notification.id, Notification.consent).where(
-                            Notification.id.in_(ids)
-                        )
-                    )
-                ).all()
-            )
-            allowed = {i for i, kind in kinds.items() if kind is None}
-            for kind in {k for k in kinds.values() if k is not None}:
-                stmt = (
-                    select(Notification.id)
-                    .join(
-                        User,
-                        and_(
-                            User.channel == Notification.channel,
-                            User.external_id == Notification.external_id,
-                        ),
-                    )
-                    .where(
-                        Notification.id.in_(ids),
-                        Notification.consent == kind,
-                        consent.sendable(kind),
-                    )
-                )
-                allowed.update((await session.scalars(stmt)).all())
-            return allowed
-
-    async def _send_note(
-        self,
-        channel: str,
-        row: Claimed,
-        external_id: str,
-        replies: list[Reply],
-        template: tuple[str, dict[str, str]] | None = None,
-    ) -> None:
-        try:
-            outcome = await self._deliver(
-                channel, row, external_id, replies, broadcast=False, template=template
-            )
-        finally:
-            self.concurrency.release()
-        self.writer.put(outcome)
 
     # ------------------------------------------------------------------------------ progress
 

@@ -21,6 +21,7 @@ from bot.core import broadcasts as bc
 from bot.core.events import UserRef
 from bot.db import outbox_repo, repo
 from bot.db.engine import Database
+from bot.db.models_broadcast import SENT
 from bot.db.outbox_repo import Claimed
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ class Counters:
     retried: int = 0
     rate_limited: int = 0
     expired: int = 0
-    #: sends not made because this worker no longer held the row (its lease had passed)
+    #: rows not sent by this worker because it no longer led the channel or held the row
+    #: (its lease had passed and another worker took over)
     lease_lost: int = 0
     #: failed attempts to record results (each retried until it landed)
     write_retries: int = 0
@@ -121,7 +123,7 @@ class ResultWriter:
                     what=f"recording {len(batch)} outbox results",
                 )
             except Exception:
-                sent = [o.row.id for o in batch if o.values.get("status") == bc.SENT]
+                sent = [o.row.id for o in batch if o.values.get("status") == SENT]
                 log.error(
                     "gave up recording %d outbox results at shutdown; rows sent but not "
                     "recorded (they will be sent again after their lease): %s",
@@ -137,22 +139,25 @@ class ResultWriter:
                     log.exception("after recording outbox results")
 
     async def _write(self, batch: list[Outcome]) -> None:
+        """One transaction: every row's result (one statement for all), then the bookkeeping."""
         try:
             async with self.db.transaction() as session:
+                rows = [o for o in batch if not o.notification]
+                saved = await outbox_repo.record_many(
+                    session, self.worker_id, [(o.row, o.values) for o in rows]
+                )
+                done = [o for o in rows if o.row.id in saved]
                 for o in batch:
-                    if o.notification:
-                        saved = await outbox_repo.record_notification(
-                            session, o.row.id, self.worker_id, o.values
-                        )
-                    else:
-                        saved = await outbox_repo.record(
-                            session, o.row.id, self.worker_id, o.values
-                        )
-                    if not saved:
-                        log.warning(
-                            "outbox row %s changed hands before its result was saved", o.row.id
-                        )
-                        continue
+                    if o.notification and await outbox_repo.record_notification(
+                        session, o.row.id, self.worker_id, o.values
+                    ):
+                        done.append(o)
+                changed = len(batch) - len(done)
+                if changed:
+                    log.warning(
+                        "%d outbox rows changed hands before their results were saved", changed
+                    )
+                for o in done:
                     if o.unreachable and o.external_id is not None:
                         await repo.mark_unreachable(
                             session, UserRef(o.channel, o.external_id), o.reason or bc.BLOCKED

@@ -68,6 +68,11 @@ class ChannelLimiter:
         self.clock = clock
         self.bucket = SlidingWindow(rate, headroom, clock=clock) if rate else None
         self.chat_gap = 1.0 / (per_chat * headroom) if per_chat else 0.0
+        #: At least this long between any two sends: time lost to a slow moment is made up at
+        #: no more than twice the rate, so sends never leave in a burst that the network could
+        #: bunch up further on the way (the platform judges by arrival).
+        self.gap = 0.5 / (rate * headroom) if rate else 0.0
+        self.last_any = -1e9
         self.last_sent: dict[str, float] = {}
         self.paused_until = 0.0
         self.pauses = 0
@@ -85,7 +90,7 @@ class ChannelLimiter:
         """Wait until one message to ``chat`` may go out."""
         async with self._lock:
             while True:
-                wait = self.paused_for()
+                wait = max(self.paused_for(), self.last_any + self.gap - self.clock())
                 if self.chat_gap:
                     last = self.last_sent.get(chat)
                     if last is not None:
@@ -97,6 +102,7 @@ class ChannelLimiter:
                     continue
                 if self.bucket is None or self.bucket.take():
                     break
+            self.last_any = self.clock()
             if self.chat_gap:
                 now = self.clock()
                 self.last_sent[chat] = now

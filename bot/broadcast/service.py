@@ -6,7 +6,9 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from bot.broadcast.dispatcher import Dispatcher
+from bot import fleet
+from bot.broadcast.budget import ReplyBudget
+from bot.broadcast.dispatcher import Dispatcher, default_rates
 from bot.channels.base import Channel
 from bot.runtime import Runtime
 
@@ -14,11 +16,21 @@ log = logging.getLogger(__name__)
 
 
 class DispatcherService:
+    """The outbox's sender (leading the fleet for a channel when it holds its lease), this
+    worker's heartbeat, and its share of each platform's budget for conversation replies."""
+
     def __init__(self, runtime: Runtime, channels: Sequence[Channel]) -> None:
         self.dispatcher = Dispatcher(runtime, {c.name: c for c in channels})
+        names = list(self.dispatcher.channels)
+        rates = {name: default_rates(runtime.settings).get(name, (None, None))[0] for name in names}
+        self.budget = ReplyBudget(rates, runtime.settings.conversation_reserve)
+        runtime.reply_budget = self.budget
+        self.heartbeat = fleet.Heartbeat(runtime.db, fleet.PROCESS_ID, names)
+        self.heartbeat.listeners.append(self.budget.update)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        await self.heartbeat.start()
         self._task = asyncio.create_task(self._run(), name="broadcast-dispatcher")
         log.info("broadcast dispatcher started for %s", ", ".join(self.dispatcher.channels))
 
@@ -35,6 +47,7 @@ class DispatcherService:
         self.dispatcher.stop()
         if self._task is not None:
             await self._task
+        await self.heartbeat.stop()
 
 
 def create_service(runtime: Runtime, channels: Sequence[Channel]) -> DispatcherService | None:

@@ -37,7 +37,7 @@ def command() -> None:
     """
 
 
-def _parse_at(value: str | None) -> datetime | None:
+def _parse_at(value: str | None, option: str = "--at") -> datetime | None:
     if value is None:
         return None
     try:
@@ -45,13 +45,13 @@ def _parse_at(value: str | None) -> datetime | None:
     except ValueError:
         raise click.BadParameter(
             "use an ISO date-time such as 2024-02-13T09:00 (WIB) or 2024-02-13T02:00+00:00",
-            param_hint="--at",
+            param_hint=option,
         ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=WIB)
     when = when.astimezone(UTC)
     if when < datetime.now(UTC) - timedelta(minutes=1):
-        raise click.BadParameter("that time is in the past", param_hint="--at")
+        raise click.BadParameter("that time is in the past", param_hint=option)
     return when
 
 
@@ -91,9 +91,17 @@ def _load_file(settings: Settings, path: Path) -> bc.BroadcastFile:
 @click.option(
     "--at", "at", help="Send no earlier than this ISO date-time (WIB unless it has an offset)."
 )
+@click.option(
+    "--expires",
+    "expires",
+    help="Send nothing after this ISO date-time (WIB unless it has an offset); default: "
+    "VOTEBOT_BROADCAST_TTL_HOURS after it starts.",
+)
 @click.option("--by", "by", help="CHANNEL:ID of the volunteer or admin it is created for.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-def create(path: Path, segment: str, at: str | None, by: str | None, yes: bool) -> None:
+def create(
+    path: Path, segment: str, at: str | None, expires: str | None, by: str | None, yes: bool
+) -> None:
     """Create a broadcast from a Markdown file for a segment (shows audience and preview first)."""
     settings = get_settings()
     file = _load_file(settings, path)
@@ -102,6 +110,11 @@ def create(path: Path, segment: str, at: str | None, by: str | None, yes: bool) 
     except SegmentError as exc:
         fail(f"--segment: {exc}", 2)
     scheduled = _parse_at(at)
+    expiry = _parse_at(expires, "--expires")
+    if expiry is None:
+        expiry = (scheduled or datetime.now(UTC)) + timedelta(hours=settings.broadcast_ttl_hours)
+    elif expiry <= (scheduled or datetime.now(UTC)):
+        fail("--expires: that is before the broadcast would start", 2)
 
     async def main() -> None:
         rt = await open_runtime(settings)
@@ -124,6 +137,7 @@ def create(path: Path, segment: str, at: str | None, by: str | None, yes: bool) 
             click.echo(f"Audience: {total} opted-in, reachable user(s) ({per_channel})")
             if scheduled:
                 click.echo(f"Not before: {scheduled.astimezone(WIB):%Y-%m-%d %H:%M} WIB")
+            click.echo(f"Expires:  {expiry.astimezone(WIB):%Y-%m-%d %H:%M} WIB")
             for locale, text in texts.items():
                 click.echo(f"\n--- preview ({locale}) ---\n{to_terminal(text)}")
             click.echo("")
@@ -143,6 +157,7 @@ def create(path: Path, segment: str, at: str | None, by: str | None, yes: bool) 
                     creator=creator,
                     content_id=file.meta.id,
                     scheduled_at=scheduled,
+                    expires_at=expiry,
                 )
                 bid, status, audience = b.id, b.status, b.audience
         finally:
@@ -214,6 +229,10 @@ def status(broadcast_id: int) -> None:
             out.append(f"approved:  by {b.approved_by}")
         if b.scheduled_at:
             out.append(f"not before: {b.scheduled_at.astimezone(WIB):%Y-%m-%d %H:%M} WIB")
+        if b.expires_at and b.expires_local:
+            out.append(f"expires:   {b.expires_at:%Y-%m-%d %H:%M} in each recipient's time zone")
+        elif b.expires_at:
+            out.append(f"expires:   {b.expires_at.astimezone(WIB):%Y-%m-%d %H:%M} WIB")
         out += [
             f"audience:  {s.total}",
             f"sent:      {s.sent}",
@@ -233,6 +252,7 @@ def status(broadcast_id: int) -> None:
                 else ""
             ),
             f"sending:   {s.in_flight}",
+            f"expired:   {s.skipped.get(bc.EXPIRED, 0)} (not sent: too late)",
         ]
         if s.skipped:
             out.append(

@@ -13,14 +13,16 @@ import base64
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import consent as consents
 from bot.core.events import UserRef
+from bot.core.privacy import register_eraser
 from bot.core.replies import Button, Image, Reply
 from bot.db import outbox_repo
 from bot.db.models import User
+from bot.db.models_broadcast import Notification
 
 #: A notification not sent within this long is dropped (``expired``): it would be stale news.
 DEFAULT_TTL = timedelta(days=2)
@@ -109,3 +111,16 @@ async def enqueue(
     )
     row.consent = consent
     return True
+
+
+@register_eraser
+async def erase_notifications(session: AsyncSession, user_id: int) -> None:
+    """``/hapus``: notifications still addressed to the user go with their data."""
+    user = await session.get(User, user_id)
+    if user is not None:
+        await session.execute(
+            delete(Notification).where(
+                Notification.channel == user.channel,
+                Notification.external_id == user.external_id,
+            )
+        )

@@ -11,9 +11,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -22,10 +33,12 @@ from bot.core.timezones import wall_clock
 from bot.db.models import Region, User
 from bot.db.models_broadcast import (
     CLAIMED,
+    FAILED,
     FINISHED,
     PENDING,
     QUEUED,
     SENDING,
+    SENT,
     SKIPPED,
     Broadcast,
     Notification,
@@ -43,6 +56,10 @@ class Claimed:
     broadcast_id: int
     user_id: int
     attempts: int
+
+
+def _is_pg(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _rowcount(result: Any) -> int:
@@ -117,7 +134,7 @@ async def claim(
         .order_by(OutboxRow.id)
         .limit(limit)
     )
-    if session.bind.dialect.name == "postgresql":
+    if _is_pg(session):
         sub = sub.with_for_update(skip_locked=True, of=OutboxRow)
     stmt = (
         update(OutboxRow)
@@ -166,25 +183,64 @@ async def release(session: AsyncSession, ids: Sequence[int], worker: str, when: 
     )
 
 
-async def record(session: AsyncSession, row_id: int, worker: str, values: dict[str, Any]) -> bool:
-    """Write a claimed row's result; False if it changed hands (then nothing is written)."""
-    result = await session.execute(
-        update(OutboxRow)
-        .where(
-            OutboxRow.id == row_id,
-            OutboxRow.claimed_by == worker,
-            OutboxRow.status == CLAIMED,
-        )
-        .values(claimed_by=None, lease_until=None, **values)
-        .execution_options(synchronize_session=False)
+#: The columns a result sets; every result sets all of them (one executemany statement).
+RESULT_COLUMNS = ("status", "attempts", "error", "sent_at", "message_id", "next_attempt_at")
+
+
+async def record_many(
+    session: AsyncSession, worker: str, results: Sequence[tuple[Claimed, dict[str, Any]]]
+) -> set[int]:
+    """Write many claimed rows' results in two round trips; return the ids written (a row that
+    changed hands is left alone). ``results``: (row, values), values a subset of
+    :data:`RESULT_COLUMNS` (a missing ``attempts`` keeps the row's; others become NULL, and
+    ``next_attempt_at`` the row's current one)."""
+    if not results:
+        return set()
+    ids = [row.id for row, _ in results]
+    mine = select(OutboxRow.id, OutboxRow.next_attempt_at).where(
+        OutboxRow.id.in_(ids), OutboxRow.claimed_by == worker, OutboxRow.status == CLAIMED
     )
-    return bool(_rowcount(result))
+    if _is_pg(session):
+        mine = mine.with_for_update()
+    owned = {r[0]: r[1] for r in (await session.execute(mine)).all()}
+    if not owned:
+        return set()
+    table = cast(Table, OutboxRow.__table__)
+    stmt = (
+        update(table)
+        .where(
+            table.c.id == bindparam("row_id"),
+            table.c.claimed_by == worker,
+            table.c.status == CLAIMED,
+        )
+        .values(
+            claimed_by=None,
+            lease_until=None,
+            **{column: bindparam(f"new_{column}") for column in RESULT_COLUMNS},
+        )
+    )
+    params = []
+    for row, values in results:
+        if row.id not in owned:
+            continue
+        full = {"attempts": row.attempts, "next_attempt_at": owned[row.id]}
+        full.update(values)
+        params.append({"row_id": row.id, **{f"new_{c}": full.get(c) for c in RESULT_COLUMNS}})
+    await session.execute(stmt, params)
+    return set(owned)
 
 
-async def outstanding(session: AsyncSession, channel: str, broadcast_id: int | None) -> int:
-    """Rows of this channel still to do now: pending and not held, or claimed by anyone."""
+async def outstanding(
+    session: AsyncSession, channel: str, broadcast_id: int | None, now: datetime
+) -> int:
+    """Rows of this channel still to do now: pending and not held, or claimed by anyone, of
+    broadcasts that are sending or due to start."""
+    due = and_(
+        Broadcast.status == QUEUED,
+        or_(Broadcast.scheduled_at.is_(None), Broadcast.scheduled_at <= now),
+    )
     conds = [
-        Broadcast.status == SENDING,
+        or_(Broadcast.status == SENDING, due),
         OutboxRow.channel == channel,
         or_(
             and_(
@@ -208,7 +264,7 @@ async def outstanding(session: AsyncSession, channel: str, broadcast_id: int | N
 def consent_held() -> ColumnElement[bool]:
     """SQL: the row's user holds the consent its broadcast needs (see bot.core.consent)."""
     whens = [(Broadcast.consent == kind, consent.condition(kind)) for kind in consent.KINDS]
-    return case(*whens, else_=False)  # type: ignore[return-value]
+    return case(*whens, else_=False)
 
 
 async def recheck_rows(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
@@ -312,7 +368,7 @@ async def claim_notifications(
         .order_by(Notification.id)
         .limit(limit)
     )
-    if session.bind.dialect.name == "postgresql":
+    if _is_pg(session):
         sub = sub.with_for_update(skip_locked=True)
     stmt = (
         update(Notification)
@@ -334,6 +390,10 @@ async def claim_notifications(
 async def record_notification(
     session: AsyncSession, row_id: int, worker: str, values: dict[str, Any]
 ) -> bool:
+    """Write a claimed notification's result. Once it is settled its text is cleared: a report's
+    details and photo are not kept in the outbox after they went out."""
+    if values.get("status") in (SENT, FAILED, SKIPPED):
+        values = {**values, "replies": []}
     result = await session.execute(
         update(Notification)
         .where(

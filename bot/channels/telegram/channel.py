@@ -47,6 +47,8 @@ from telegram.error import (
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
+from bot import retry as retry_policy
+from bot.broadcast import budget as reply_budget
 from bot.channels.base import (
     Channel,
     PermanentError,
@@ -482,6 +484,7 @@ class TelegramChannel(Channel):
                 ):
                     continue
                 for message in render(reply, quiz_polls=self.quiz_polls):
+                    await reply_budget.acquire(self.runtime, CHANNEL, str(chat_id))
                     if message.poll is not None:
                         chat_id = await self._send_poll(chat_id, user, message.poll, reply)
                         continue
@@ -620,26 +623,23 @@ class TelegramChannel(Channel):
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
         """Honour 429 (sleep ``retry_after``), retry network errors and 5xx with capped backoff."""
-        delay = self.backoff_base
-        attempt = 1
-        while True:
-            try:
-                return await call()
-            except RetryAfter as exc:
-                wait = retry_after_seconds(exc)
-                if attempt >= self.max_attempts or wait > self.max_retry_after:
-                    raise
-                log.info("telegram: rate limited, retrying in %.1fs", wait)
-                await asyncio.sleep(wait)
-            except (BadRequest, Forbidden, InvalidToken, ChatMigrated, Conflict):
-                raise
-            except TelegramError as exc:  # NetworkError, TimedOut, 5xx, an unreadable answer
-                if attempt >= self.max_attempts:
-                    raise
-                log.info("telegram: %s; retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(self.backoff_cap, delay * 2)
-            attempt += 1
+
+        def worth_retrying(exc: BaseException) -> bool:
+            if isinstance(exc, RetryAfter):
+                return retry_after_seconds(exc) <= self.max_retry_after
+            if isinstance(exc, (BadRequest, Forbidden, InvalidToken, ChatMigrated, Conflict)):
+                return False
+            return isinstance(exc, TelegramError)  # NetworkError, TimedOut, 5xx, unreadable
+
+        return await retry_policy.calls(
+            call,
+            retry_on=worth_retrying,
+            attempts=self.max_attempts,
+            base=self.backoff_base,
+            cap=self.backoff_cap,
+            wait_for=lambda e: retry_after_seconds(e) if isinstance(e, RetryAfter) else None,
+            what="telegram call",
+        )
 
     @staticmethod
     async def _once(call: Callable[[], Awaitable[T]]) -> T:

@@ -32,6 +32,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import retry as retry_policy
+from bot.broadcast import budget as reply_budget
 from bot.channels.base import (
     Channel,
     DeliveryError,
@@ -473,6 +475,7 @@ class WhatsAppChannel(Channel):
     async def _converse_messages(self, wa_id: str, messages: Sequence[wa_render.Outgoing]) -> None:
         for out in messages:
             try:
+                await reply_budget.acquire(self.runtime, CHANNEL, wa_id)
                 await self._send_one(wa_id, out, retry=True)
             except DeliveryError as exc:
                 log.warning(
@@ -572,30 +575,55 @@ class WhatsAppChannel(Channel):
     async def _send_one(
         self, wa_id: str, out: wa_render.Outgoing, *, retry: bool, template: str | None = None
     ) -> str:
-        """Send one message (uploading its image, storing its pages); map failures to errors."""
+        """Send one message (uploading its image, storing its pages); map failures to errors.
+
+        Once WhatsApp accepted the message, a failure to store its bookkeeping (the id for
+        delivery statistics, a list's pages) is logged and never raised: raising would make the
+        caller send the message again.
+        """
         message = dict(out.message)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                if out.image is not None and "id" not in message["image"]:
-                    mime = mimetypes.guess_type(out.image.filename)[0] or "image/png"
-                    media_id = await self.api.upload_media(out.image.data, out.image.filename, mime)
-                    message["image"] = {**message["image"], "id": media_id}
-                message_id = await self.api.send_message(wa_id, message)
-                break
-            except GraphError as exc:
-                if retry and attempt < self.max_attempts and (exc.rate_limited or exc.transient):
-                    wait = exc.wait if exc.rate_limited else self.retry_base * 2 ** (attempt - 1)
-                    log.warning(
-                        "WhatsApp error %s sending to %s; retrying in %.1fs",
-                        exc.code or exc.status,
-                        masked(wa_id),
-                        min(wait, self.max_backoff),
-                    )
-                    await self.sleep(min(wait, self.max_backoff))
-                    continue
-                raise await self._delivery_error(wa_id, exc) from None
+
+        async def attempt() -> str:
+            if out.image is not None and "id" not in message["image"]:
+                mime = mimetypes.guess_type(out.image.filename)[0] or "image/png"
+                media_id = await self.api.upload_media(out.image.data, out.image.filename, mime)
+                message["image"] = {**message["image"], "id": media_id}
+            return await self.api.send_message(wa_id, message)
+
+        def worth_retrying(exc: BaseException) -> bool:
+            return retry and isinstance(exc, GraphError) and (exc.rate_limited or exc.transient)
+
+        def platform_wait(exc: BaseException) -> float | None:
+            if isinstance(exc, GraphError) and exc.rate_limited:
+                return min(exc.wait, self.max_backoff)
+            return None
+
+        try:
+            message_id = await retry_policy.calls(
+                attempt,
+                retry_on=worth_retrying,
+                attempts=self.max_attempts if retry else 1,
+                base=self.retry_base,
+                cap=self.max_backoff,
+                wait_for=platform_wait,
+                sleep=lambda seconds: self.sleep(seconds),
+                what=f"WhatsApp send to {masked(wa_id)}",
+            )
+        except GraphError as exc:
+            raise await self._delivery_error(wa_id, exc) from None
+        try:
+            await self._remember_sent(wa_id, out, message_id, template)
+        except Exception as exc:
+            log.warning(
+                "WhatsApp message %s was sent, but its bookkeeping was not saved (%s)",
+                masked(message_id),
+                type(exc).__name__,
+            )
+        return message_id
+
+    async def _remember_sent(
+        self, wa_id: str, out: wa_render.Outgoing, message_id: str, template: str | None
+    ) -> None:
         now = utcnow()
         async with self.runtime.db.transaction() as session:
             await session.execute(
@@ -631,7 +659,6 @@ class WhatsAppChannel(Channel):
                         ["token", "text", "options", "created_at"],
                     )
                 )
-        return message_id
 
     async def _delivery_error(self, wa_id: str, exc: GraphError) -> DeliveryError:
         reason = f"WhatsApp error {exc.code or exc.status}: {exc.message}"
