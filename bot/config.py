@@ -175,6 +175,19 @@ class Settings(BaseSettings):
         0.1, ge=0, lt=1, validation_alias="VOTEBOT_CONVERSATION_RESERVE"
     )
 
+    #: The public base URL of this server (e.g. ``https://bot.example.org``), for links to the
+    #: public poll results page; unset: messages carry no link.
+    public_url: str | None = Field(None, validation_alias="VOTEBOT_PUBLIC_URL")
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value.strip()):
+            raise ValueError("must be an http(s) URL, e.g. https://bot.example.org")
+        return value.strip().rstrip("/")
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:

@@ -31,12 +31,15 @@ SERVICES: list[str] = [
     "bot.broadcast.reminders:create_service",
     "bot.broadcast.answers:create_service",
     "bot.broadcast.verdicts:create_service",
+    "bot.polls.service:create_service",
 ]
 #: Route installers (``module:function``) called with the app, e.g. the admin dashboard.
 WEB_EXTENSIONS: list[str] = [
     "bot.web.admin:install",
     "bot.web.questions:install",
     "bot.web.claims:install",
+    "bot.web.public:install",
+    "bot.web.admin_polls:install",
 ]
 
 NO_CHANNEL = (

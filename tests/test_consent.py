@@ -46,7 +46,11 @@ async def test_remind_me_is_its_own_consent_not_general_updates(runtime: Runtime
     await d.press("Remind me on voting day")
     assert await size(runtime, "all") == 0
     assert await size(runtime, "reminder", consent.VOTING_DAY) == 1
-    assert await held(runtime, "quiet") == {"broadcasts": False, "voting_day": True}
+    assert await held(runtime, "quiet") == {
+        "broadcasts": False,
+        "voting_day": True,
+        "poll_results": False,
+    }
 
 
 async def test_the_mute_button_removes_the_user_from_reminders(runtime: Runtime) -> None:
@@ -84,7 +88,11 @@ async def test_stop_stops_every_proactive_kind(runtime: Runtime) -> None:
     await d.press("Yes, remind me")
     await sign_quickly(d)
     await d.press("Remind me on voting day")
-    assert await held(runtime, "a") == {"broadcasts": True, "voting_day": True}
+    assert await held(runtime, "a") == {
+        "broadcasts": True,
+        "voting_day": True,
+        "poll_results": False,
+    }
     # one of each proactive kind is queued ...
     [reminder] = await create_due_reminders(runtime, EVENING_DUE)
     update = await new_broadcast(runtime, now=clock.now)
@@ -95,7 +103,11 @@ async def test_stop_stops_every_proactive_kind(runtime: Runtime) -> None:
     # ... and then the user says STOP.
     await d.say("STOP")
     assert "won't send you reminders" in d.text
-    assert await held(runtime, "a") == {"broadcasts": False, "voting_day": False}
+    assert await held(runtime, "a") == {
+        "broadcasts": False,
+        "voting_day": False,
+        "poll_results": False,
+    }
     ch = RecordingChannel()
     await Dispatcher(
         runtime,
@@ -122,14 +134,26 @@ async def test_langganan_shows_each_consent_and_turns_each_back_on(runtime: Runt
     assert "Important updates: on" in d.text and "Voting-day reminder: off" in d.text
     await d.press("Turn the reminder on")
     assert "Voting-day reminder: on" in d.text
-    assert await held(runtime, "a") == {"broadcasts": True, "voting_day": True}
+    assert await held(runtime, "a") == {
+        "broadcasts": True,
+        "voting_day": True,
+        "poll_results": False,
+    }
     await d.press("Stop updates")
     assert "Important updates: off" in d.text
-    assert await held(runtime, "a") == {"broadcasts": False, "voting_day": True}
+    assert await held(runtime, "a") == {
+        "broadcasts": False,
+        "voting_day": True,
+        "poll_results": False,
+    }
     await d.say("/langganan")  # something is still on: it shows the list, changes nothing
     assert "Important updates: off" in d.text
     await d.press("Turn updates on")
-    assert await held(runtime, "a") == {"broadcasts": True, "voting_day": True}
+    assert await held(runtime, "a") == {
+        "broadcasts": True,
+        "voting_day": True,
+        "poll_results": False,
+    }
 
 
 async def test_the_reminder_needs_a_standing_pledge_from_langganan_too(runtime: Runtime) -> None:
@@ -137,4 +161,8 @@ async def test_the_reminder_needs_a_standing_pledge_from_langganan_too(runtime: 
     await d.say("/langganan")
     await d.press("Turn the reminder on")
     assert "for pledge signers" in d.text
-    assert await held(runtime, "a") == {"broadcasts": True, "voting_day": False}
+    assert await held(runtime, "a") == {
+        "broadcasts": True,
+        "voting_day": False,
+        "poll_results": False,
+    }

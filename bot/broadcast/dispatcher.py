@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -208,8 +209,10 @@ class Dispatcher:
                 if loop.time() - housekept_at >= self.poll_interval:
                     await self.promote_due()
                     housekept_at = loop.time()
-                await self.notes.send_due(name, in_flight)
+                notes = await self.notes.send_due(name, in_flight)
                 rows = await self.claim(name, self.batch_sizes[name])
+                if not rows and notes:
+                    continue  # more notifications may be due: no idling between them
                 if not rows:
                     await self._drain(in_flight)
                     await self.finish_done()
@@ -367,6 +370,7 @@ class Dispatcher:
         replies: list[Reply],
         *,
         broadcast: bool,
+        template: tuple[str, dict[str, str]] | None = None,
     ) -> Outcome:
         attempts = row.attempts + 1
         now = self.clock
@@ -374,6 +378,13 @@ class Dispatcher:
         try:
             target = self.channels[channel]
             send = getattr(target, "send_broadcast", target.send) if broadcast else target.send
+            if template is not None and hasattr(target, "send_template"):
+                # Outside WhatsApp's 24-hour window the notification's approved template goes.
+                send = functools.partial(
+                    target.send,  # type: ignore[call-arg]
+                    template=template[0],
+                    params=template[1],
+                )
             result = await send(external_id, replies)
         except RetryLater as exc:
             self.counters.rate_limited += 1

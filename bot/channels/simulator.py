@@ -10,6 +10,7 @@ import asyncio
 import shlex
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -30,6 +31,7 @@ CONTROLS = """Simulator controls:
   !location LAT LON   share a location (e.g. !location -6.2 106.8)
   !user ID            switch to another user
   !media KIND         send a message the bot can't read (sticker, voice, photo, ...)
+  !outbox             deliver what is queued for simulator users (poll results, notices)
   !help               this list
   !quit               end the chat (so does end of input / Ctrl-D)"""
 
@@ -44,8 +46,11 @@ class Simulator:
         out: TextIO = sys.stdout,
         color: bool = False,
         echo: bool = False,
+        outbox: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         self.core, self.user, self.locale, self.out = core, user, locale, out
+        #: Sends what the outbox holds for simulator users (see ``votebot chat``).
+        self.outbox = outbox
         self.render = to_terminal if color else to_plain
         self.echo = echo
         self.buttons: list[Button] = []
@@ -141,6 +146,10 @@ class Simulator:
             self.user, self.buttons = args[0], []
             self._print(f"(now chatting as {CHANNEL}:{self.user})\n")
             return True
+        if cmd == "outbox" and self.outbox is not None:
+            sent = await self.outbox()
+            self._print(f"({sent} queued message(s) delivered)\n")
+            return True
         if cmd == "media" and len(args) == 1:
             await self.send(
                 UnsupportedEvent(user=self.ref, language_code=lang, kind=args[0].lower())
@@ -166,3 +175,17 @@ class Simulator:
                     return
             if not await self.feed(line):
                 return
+
+
+class SimulatorChannel:
+    """Delivers outbox messages for ``sim`` users into the simulator's transcript."""
+
+    name = CHANNEL
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim, self.sent = sim, 0
+
+    async def send(self, external_id: str, replies: Sequence[Reply]) -> None:
+        self.sim._print(f"(message for {CHANNEL}:{external_id})")
+        self.sim.show(list(replies))
+        self.sent += 1

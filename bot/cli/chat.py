@@ -5,11 +5,29 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli import fail, get_settings, run
 from bot.core.content import ContentErrors
+
+if TYPE_CHECKING:
+    from bot.channels.simulator import Simulator
+    from bot.runtime import Runtime
+
+
+async def deliver_outbox(runtime: Runtime, sim: Simulator) -> int:
+    """``!outbox``: send what is due for simulator users (e.g. a poll's result) right now."""
+    from bot.broadcast.dispatcher import Dispatcher
+    from bot.channels.simulator import SimulatorChannel
+
+    channel = SimulatorChannel(sim)
+    dispatcher = Dispatcher(
+        runtime, {"sim": channel}, rates={"sim": (None, None)}, poll_interval=0.05
+    )
+    await dispatcher.run(until_done=True)
+    return channel.sent
 
 
 @click.command("chat")
@@ -55,6 +73,7 @@ def command(user: str, locale: str | None) -> None:
                 color=sys.stdout.isatty(),
                 echo=not sys.stdin.isatty(),
             )
+            sim.outbox = lambda: deliver_outbox(runtime, sim)
             await sim.run(sys.stdin)
         finally:
             await runtime.close()

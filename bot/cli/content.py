@@ -13,6 +13,7 @@ from bot.core.broadcasts import broadcast_files
 from bot.core.content import ContentError, load_content
 from bot.core.facts import FactLedger, Reference, load_facts, uses_by_fact
 from bot.core.i18n import available_locales
+from bot.core.polls.spec import poll_files
 
 
 @click.group("content")
@@ -42,7 +43,8 @@ def check(directory: Path | None, today: dt.datetime | None) -> None:
     locales = available_locales(settings.locales_dir)
     store, errors = load_content(root, locales, settings.default_locale)
     broadcasts, broadcast_errors = broadcast_files(root, locales, settings.default_locale)
-    errors = sorted(set(errors + broadcast_errors))
+    polls, poll_errors = poll_files(root, locales, settings.default_locale)
+    errors = sorted(set(errors + broadcast_errors + poll_errors))
     for error in errors:
         click.echo(error.format(Path.cwd()), err=True)
     day = today.date() if today else dt.datetime.now(dt.UTC).date()
@@ -55,7 +57,7 @@ def check(directory: Path | None, today: dt.datetime | None) -> None:
         f"{kind}: {sum(len(v) for v in by_locale.values())}"
         for kind, by_locale in sorted(store.items.items())
     )
-    counts += f", broadcasts: {len(broadcasts)}"
+    counts += f", broadcasts: {len(broadcasts)}, polls: {len(polls)}"
     counts += f", facts: {len(store.facts.facts) if store.facts else 0}"
     suffix = f" ({len(warnings)} fact(s) due for review)" if warnings else ""
     click.echo(f"Content OK ({counts}) in {root}{suffix}")

@@ -237,12 +237,18 @@ STATUS_SOURCES: list[StatusSource] = []
 # --------------------------------------------------------------------------- creating
 
 
+#: Extra buttons above "Menu" for some broadcasts (e.g. a poll invitation's "Answer the poll").
+BUTTON_HOOKS: list[Callable[[Broadcast, Translator], list[Button]]] = []
+
+
 def render_for(broadcast: Broadcast, t: Translator, default_locale: str) -> list[Reply]:
     """What a recipient with translator ``t`` receives."""
     texts = broadcast.texts or {}
     text = texts.get(t.locale) or texts.get(default_locale) or next(iter(texts.values()), "")
     footer = t.gettext("_Don't want these messages? Send /berhenti._")
-    return [Reply(f"{text}\n\n{footer}", [[Button(t.gettext("🏠 Menu"), payload="menu")]])]
+    extra = [[b] for hook in BUTTON_HOOKS for b in hook(broadcast, t)]
+    menu = [Button(t.gettext("🏠 Menu"), payload="menu")]
+    return [Reply(f"{text}\n\n{footer}", [*extra, menu])]
 
 
 async def create_broadcast(

@@ -26,8 +26,10 @@ from bot.db.repo import insert_ignore
 
 BROADCASTS = "broadcasts"
 VOTING_DAY = "voting_day"
+#: The result of a poll the user answered, when they asked for it (bot.core.polls).
+POLL_RESULTS = "poll_results"
 #: Every consent kind, in the order ``/langganan`` lists them.
-KINDS = (BROADCASTS, VOTING_DAY)
+KINDS = (BROADCASTS, VOTING_DAY, POLL_RESULTS)
 #: Kinds that only count while the user's pledge stands.
 NEEDS_PLEDGE = frozenset({VOTING_DAY})
 

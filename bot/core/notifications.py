@@ -48,9 +48,23 @@ def dump_replies(replies: list[Reply]) -> list[dict[str, Any]]:
     return out
 
 
+#: A notification's data may end with ``{"template": ID, "params": {...}}``: the approved WhatsApp
+#: template sent instead of the replies outside the 24-hour window.
+TEMPLATE_KEY = "template"
+
+
+def template_of(data: list[dict[str, Any]]) -> tuple[str, dict[str, str]] | None:
+    for item in data:
+        if TEMPLATE_KEY in item:
+            return str(item[TEMPLATE_KEY]), {str(k): str(v) for k, v in item["params"].items()}
+    return None
+
+
 def load_replies(data: list[dict[str, Any]]) -> list[Reply]:
     out = []
     for item in data:
+        if TEMPLATE_KEY in item:
+            continue
         image = item.get("image")
         out.append(
             Reply(

@@ -20,6 +20,7 @@ MODEL_MODULES: list[str] = [
     "bot.db.models_questions",
     "bot.db.models_admin",
     "bot.db.models_claims",
+    "bot.db.models_poll",
 ]
 
 

@@ -252,10 +252,12 @@ async def subscribe(ctx: Context, *, via: str) -> None:
 CONSENT_LABELS = {
     consent.BROADCASTS: (N_("📣 Important updates: on"), N_("📣 Important updates: off")),
     consent.VOTING_DAY: (N_("🗳️ Voting-day reminder: on"), N_("🗳️ Voting-day reminder: off")),
+    consent.POLL_RESULTS: (N_("📊 Poll results: on"), N_("📊 Poll results: off")),
 }
 CONSENT_BUTTONS = {
     consent.BROADCASTS: (N_("Stop updates"), N_("Turn updates on")),
     consent.VOTING_DAY: (N_("Stop the voting-day reminder"), N_("Turn the reminder on")),
+    consent.POLL_RESULTS: (N_("Stop poll results"), N_("Turn poll results on")),
 }
 
 

@@ -1,0 +1,1 @@
+"""Suara Muda polls: the file format, answering, results with suppression, closing the loop."""
