@@ -162,6 +162,10 @@ class Settings(BaseSettings):
     )
     #: Who runs this bot and how to reach them, shown in the privacy notice (``/privasi``).
     operator: str = Field("", max_length=200, validation_alias="VOTEBOT_OPERATOR")
+    #: The web app's public address (``https://bot.example.org``): experiment link buttons go
+    #: through its ``/r/<token>`` redirect, which records the tap. Unset: link outcomes are
+    #: marked unavailable.
+    public_url: str | None = Field(None, max_length=300, validation_alias="VOTEBOT_PUBLIC_URL")
     #: Hold broadcasts during an election's quiet period (masa tenang) from the calendar.
     quiet_period_hold: bool = Field(False, validation_alias="VOTEBOT_QUIET_PERIOD_HOLD")
     #: Hours after its start (``--at``, else its creation) a broadcast expires unless given

@@ -19,6 +19,7 @@ MODEL_MODULES: list[str] = [
     "bot.db.models_telegram",
     "bot.db.models_questions",
     "bot.db.models_admin",
+    "bot.db.models_experiment",
 ]
 
 
