@@ -87,7 +87,8 @@ def arm_name(arm: str) -> str:
 def variant_sentence(d: Difference, label: str) -> str:
     """One variant against another, e.g. "Variant B raised quiz completions by 3.1 points over
     variant A, between 1.2 and 5.0"."""
-    who, other = arm_name(d.arm).capitalize(), arm_name(d.against)
+    who, other = arm_name(d.arm), arm_name(d.against)
+    who = who[0].upper() + who[1:]
     span = f"between {points(d.low)} and {points(d.high)}"
     if d.low > 0:
         return f"{who} raised {label} by {points(d.diff)} points over {other}, {span}"
