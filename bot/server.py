@@ -35,6 +35,8 @@ SERVICES: list[str] = [
 WEB_EXTENSIONS: list[str] = [
     "bot.web.admin:install",
     "bot.web.questions:install",
+    "bot.web.links:install",
+    "bot.web.experiments:install",
 ]
 
 NO_CHANNEL = (
