@@ -55,7 +55,11 @@ class ExperimentAssignment(Base):
     """One recipient's arm and their outcome window."""
 
     __tablename__ = "experiment_assignments"
-    __table_args__ = (Index("ix_experiment_assignments_arm", "experiment_id", "arm"),)
+    __table_args__ = (
+        Index("ix_experiment_assignments_arm", "experiment_id", "arm"),
+        #: Link taps are few: the link outcome reads them without scanning every assignment.
+        Index("ix_experiment_assignments_tapped", "experiment_id", "link_tapped_at"),
+    )
 
     experiment_id: Mapped[int] = mapped_column(
         ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True

@@ -189,5 +189,5 @@ async def analyse(
     settings: Settings | None = None,
     now: datetime | None = None,
 ) -> Analysis:
-    counts = await count_by_arm(session, experiment.id, experiment.outcomes)
+    counts = await count_by_arm(session, experiment, experiment.outcomes)
     return analyse_counts(experiment, counts, settings=settings, now=now)

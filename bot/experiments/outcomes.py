@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, distinct, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.db.models import EngagementEvent
 from bot.db.models_broadcast import SENT, OutboxRow
+from bot.db.models_experiment import Experiment
 from bot.db.models_experiment import ExperimentAssignment as A
 from bot.db.models_pledge import ReferralCode, UserReferral
 
@@ -84,31 +86,63 @@ def condition(name: str) -> ColumnElement[bool]:
     )
 
 
-async def count_by_arm(
-    session: AsyncSession, experiment_id: int, outcomes: Sequence[str]
-) -> dict[str, dict[str, int]]:
-    """arm → {"assigned", "reached", outcome: users who reached it in their window}."""
-    result: dict[str, dict[str, int]] = {}
-    base = A.experiment_id == experiment_id
-    stmt = select(A.arm, func.count()).where(base).group_by(A.arm)
-    for arm, n in (await session.execute(stmt)).all():
-        result[arm] = {"assigned": int(n), "reached": 0}
-    reached = (
-        select(A.arm, func.count())
-        .join(
-            OutboxRow,
-            and_(OutboxRow.broadcast_id == A.broadcast_id, OutboxRow.user_id == A.user_id),
+def _count_stmt(experiment: Experiment, name: str) -> Select[str, int]:
+    """arm → users who reached outcome ``name`` in their window, driven from the outcome's own
+    rows (the log's (type, name, time) index, within the experiment's overall span) and joined
+    to the assignment by its primary key: far cheaper than a lookup per assigned user."""
+    counted = select(A.arm, func.count(distinct(A.user_id)))
+    assigned = and_(A.experiment_id == experiment.id, A.user_id == EngagementEvent.user_id)
+    if name == LINK:
+        return counted.where(A.experiment_id == experiment.id, condition(LINK)).group_by(A.arm)
+    if name == "referral":
+        return (
+            counted.select_from(UserReferral)
+            .join(ReferralCode, ReferralCode.id == UserReferral.code_id)
+            .join(A, and_(A.experiment_id == experiment.id, A.user_id == ReferralCode.user_id))
+            .where(_in_window(UserReferral.created_at))
+            .group_by(A.arm)
         )
-        .where(base, OutboxRow.status == SENT)
+    pairs = [
+        and_(EngagementEvent.event_type == t, EngagementEvent.name == n)
+        for t, n in OUTCOMES[name].events
+    ]
+    return (
+        counted.select_from(EngagementEvent)
+        .join(A, assigned)
+        .where(
+            or_(*pairs),
+            EngagementEvent.created_at >= experiment.starts_at,
+            EngagementEvent.created_at < experiment.ends_at,
+            _in_window(EngagementEvent.created_at),
+        )
         .group_by(A.arm)
     )
-    for arm, n in (await session.execute(reached)).all():
-        result[arm]["reached"] = int(n)
+
+
+async def count_by_arm(
+    session: AsyncSession, experiment: Experiment, outcomes: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """arm → {"assigned", "reached", outcome: users who reached it in their window}.
+
+    "Reached" counts the sent rows of each arm's broadcast (which holds only that arm's users).
+    """
+    result: dict[str, dict[str, int]] = {}
+    stmt = select(A.arm, func.count()).where(A.experiment_id == experiment.id).group_by(A.arm)
+    for arm, n in (await session.execute(stmt)).all():
+        result[arm] = {"assigned": int(n), "reached": 0}
+    arm_of = {a["broadcast_id"]: str(a["arm"]) for a in experiment.arms}
+    if arm_of:
+        reached = (
+            select(OutboxRow.broadcast_id, func.count())
+            .where(OutboxRow.broadcast_id.in_(list(arm_of)), OutboxRow.status == SENT)
+            .group_by(OutboxRow.broadcast_id)
+        )
+        for bid, n in (await session.execute(reached)).all():
+            result.setdefault(arm_of[bid], {"assigned": 0, "reached": 0})["reached"] = int(n)
     for name in outcomes:
         for counts in result.values():
             counts[name] = 0
-        stmt = select(A.arm, func.count()).where(base, condition(name)).group_by(A.arm)
-        for arm, n in (await session.execute(stmt)).all():
+        for arm, n in (await session.execute(_count_stmt(experiment, name))).all():
             result[arm][name] = int(n)
     return result
 

@@ -71,6 +71,9 @@ def upgrade() -> None:
     with op.batch_alter_table("experiment_assignments", schema=None) as batch_op:
         batch_op.create_index("ix_experiment_assignments_arm", ["experiment_id", "arm"])
         batch_op.create_index(
+            "ix_experiment_assignments_tapped", ["experiment_id", "link_tapped_at"]
+        )
+        batch_op.create_index(
             batch_op.f("ix_experiment_assignments_user_id"), ["user_id"], unique=False
         )
 
@@ -78,6 +81,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("experiment_assignments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_experiment_assignments_user_id"))
+        batch_op.drop_index("ix_experiment_assignments_tapped")
         batch_op.drop_index("ix_experiment_assignments_arm")
     op.drop_table("experiment_assignments")
     op.drop_table("experiments")
