@@ -134,6 +134,12 @@ def test_two_reminders_and_a_holdout_tell_which_worked(
     assert len(rows) == USERS - 1
     assert all(re.fullmatch(r"[0-9a-f]{64}", r["user"]) for r in rows)  # pseudonymised
     assert not re.search(r"\bs\d+\b", users)
+    report = json.loads(votebot(env, "report", "--format", "json").output)
+    figures = [r for r in report["broadcasts"]["experiments"] if r["outcome"] == "content"]
+    assert {r["arm"] for r in figures} == {"A", "B", HOLDOUT}
+    b_row = next(r for r in figures if r["arm"] == "B")
+    assert b_row["vs_holdout_points"] > 0 and b_row["ci_low"] > 0 and not b_row["final"]
+    assert "experiments" in votebot(env, "report").output
     listing = votebot(env, "experiment", "list").output
     assert f"#{eid}" in listing and "open" in listing
     size = votebot(env, "experiment", "size", "--base-rate", "10", "--effect", "5").output

@@ -191,3 +191,41 @@ async def analyse(
 ) -> Analysis:
     counts = await count_by_arm(session, experiment, experiment.outcomes)
     return analyse_counts(experiment, counts, settings=settings, now=now)
+
+
+async def report_rows(
+    session: AsyncSession, start: datetime | None, end: datetime
+) -> list[dict[str, Any]]:
+    """The figures of experiments started in [start, end) for ``votebot report``: one row per
+    arm and outcome, with the difference to the holdout (or to variant A) and its interval."""
+    from sqlalchemy import select
+
+    stmt = select(Experiment).where(Experiment.starts_at < end).order_by(Experiment.id)
+    if start is not None:
+        stmt = stmt.where(Experiment.starts_at >= start)
+    rows: list[dict[str, Any]] = []
+    for e in (await session.scalars(stmt)).all():
+        result = await analyse(session, e)
+        for arm in result.arms:
+            for o in result.outcomes:
+                d = next(
+                    (x for x in result.differences if x.outcome == o and x.arm == arm.arm
+                     and x.against == HOLDOUT),
+                    None,
+                )  # fmt: skip
+                rows.append(
+                    {
+                        "experiment": str(e.id),
+                        "arm": arm.arm,
+                        "outcome": o,
+                        "assigned": arm.assigned,
+                        "reached": arm.reached,
+                        "users": arm.successes.get(o, 0),
+                        "rate": round(arm.rate(o), 4),
+                        "vs_holdout_points": None if d is None else round(d.diff * 100, 1),
+                        "ci_low": None if d is None else round(d.low * 100, 1),
+                        "ci_high": None if d is None else round(d.high * 100, 1),
+                        "final": result.final,
+                    }
+                )
+    return rows
