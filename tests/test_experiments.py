@@ -186,3 +186,30 @@ def test_the_verdict_says_which_worked_and_warns_while_too_small() -> None:
     assert "no clear difference" in small.verdicts["quiz_finished"]
     n1, n2 = stats.sample_size(0.1, 5.0)
     assert n1 == n2 and 600 < n1 < 750  # about 680 per arm for 10% → 15%
+
+
+async def test_a_volunteer_starts_a_test_from_chat(runtime: Runtime) -> None:
+    await add_users(runtime, [f"s{i}" for i in range(30)])
+    d = Dialog(runtime.core, user="vol")
+    await d.say("/start")
+    await d.press("English")
+    await d.tap("optin:no")
+    await add_users(runtime, ["vol"], opted_in=False, role="volunteer")
+    await d.say("/siaran uji")
+    assert "Test two versions" in d.text
+    await d.press("Pengingat cek DPT")
+    assert "pick version B" in d.text
+    await d.press("Only version A")
+    await d.press("Finished a quiz")
+    await d.press("Everyone subscribed")
+    assert "30 subscribers" in d.text and "10% hold-out" in d.text
+    assert "may stay unclear" in d.text  # 30 people cannot tell a 5-point change
+    await d.press("Start the test")
+    assert "Test #" in d.text
+    async with runtime.db.sessions() as s:
+        e = (await s.scalars(select(Experiment))).one()
+        assert e.outcomes == ["quiz_finished"] and e.holdout == pytest.approx(0.1)
+        assert e.created_by == "test:vol" and [a["content_id"] for a in e.arms] == ["cek-dpt"]
+    normal = Dialog(runtime.core, user="s1")
+    await normal.say("/siaran uji")
+    assert "cuma bisa dilakukan tim relawan" in normal.text

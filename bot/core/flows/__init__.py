@@ -20,6 +20,7 @@ FLOW_MODULES = [
     "bot.core.flows.mydata",
     "bot.core.flows.tps",
     "bot.core.flows.siaran",
+    "bot.core.flows.siaran_uji",
     "bot.core.flows.questions",
     "bot.core.understanding.answer",
 ]
