@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .analysis import Analysis
-from .stats import points
+from .stats import points, signed
 
 CSV_COLUMNS = [
     "kind",
@@ -58,9 +58,8 @@ def text_table(analysis: Analysis) -> str:
     if analysis.differences:
         lines += ["", "Differences in percentage points, with 95% confidence intervals:"]
         for d in analysis.differences:
-            sign = "+" if d.diff >= 0 else ""
             lines.append(
-                f"  {d.outcome:<14} {d.arm} − {d.against:<8} {sign}{points(d.diff):>6}  "
+                f"  {d.outcome:<14} {d.arm} − {d.against:<8} {signed(d.diff):>6}  "
                 f"[{points(d.low)}, {points(d.high)}]"
             )
     lines += ["", "Verdict:"]

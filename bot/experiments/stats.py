@@ -99,19 +99,31 @@ def variant_sentence(d: Difference, label: str) -> str:
     )
 
 
+def signed(value: float) -> str:
+    """0.031 → "+3.1"."""
+    return ("+" if value >= 0 else "") + points(value)
+
+
 def holdout_sentence(ds: list[Difference], label: str) -> str:
-    """Every variant against the holdout in one sentence."""
+    """Every variant against the holdout in one sentence, e.g. "against the holdout, variant B
+    raised it by 3.1 points (between 1.9 and 4.1): the broadcast itself matters; variant A made
+    no clear difference (+0.0 points, between -1.1 and 1.0)"."""
     up = [d for d in ds if d.low > 0]
     down = [d for d in ds if d.high < 0]
-    detail = "; ".join(
-        f"{arm_name(d.arm)} {'+' if d.diff >= 0 else ''}{points(d.diff)} points, between "
-        f"{points(d.low)} and {points(d.high)}"
-        for d in ds
-    )
+    unclear = [d for d in ds if not d.clear]
+
+    def span(d: Difference) -> str:
+        return f"between {points(d.low)} and {points(d.high)}"
+
+    parts = [
+        f"{arm_name(d.arm)} raised {label} by {points(d.diff)} points ({span(d)})" for d in up
+    ] + [f"{arm_name(d.arm)} lowered {label} by {points(-d.diff)} points ({span(d)})" for d in down]
+    if unclear:
+        names = " and ".join(arm_name(d.arm) for d in unclear)
+        detail = "; ".join(f"{signed(d.diff)} points, {span(d)}" for d in unclear)
+        yet = "" if up or down else " yet"
+        parts.append(f"{names} made no clear difference{yet} ({detail})")
+    text = "against the holdout, " + "; ".join(parts)
     if up and not down:
-        return f"the holdout shows the broadcast itself matters ({detail})"
-    if down and not up:
-        return f"the holdout did better: the broadcast lowered {label} ({detail})"
-    if up and down:
-        return f"against the holdout the variants went different ways ({detail})"
-    return f"against the holdout no variant made a clear difference yet ({detail})"
+        text += ": the holdout shows the broadcast itself matters"
+    return text
