@@ -112,6 +112,7 @@ async def test_the_dashboard_shows_and_creates_experiments(
     assert anon.status == 303
     assert (await client.get(f"/admin/experiments/{e.id}.json")).status == 401
     assert (await login(client)).status == 303
+    assert 'href="/admin/experiments"' in await (await client.get("/admin")).text()
     page = await (await client.get(f"/admin/experiments/{e.id}")).text()
     assert 'id="chart-link"' in page and 'id="chart-content"' in page
     assert "Provisional" in page and "holdout" in page
