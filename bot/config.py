@@ -175,9 +175,10 @@ class Settings(BaseSettings):
         0.1, ge=0, lt=1, validation_alias="VOTEBOT_CONVERSATION_RESERVE"
     )
 
-    #: The public base URL of this server (e.g. ``https://bot.example.org``), for links to the
-    #: public poll results page; unset: messages carry no link.
-    public_url: str | None = Field(None, validation_alias="VOTEBOT_PUBLIC_URL")
+    #: The public base URL of this server (e.g. ``https://bot.example.org``): poll messages link
+    #: to its results page, experiment link buttons go through its ``/r/<token>`` redirect (which
+    #: records the tap). Unset: no results link, and link outcomes are marked unavailable.
+    public_url: str | None = Field(None, max_length=300, validation_alias="VOTEBOT_PUBLIC_URL")
 
     @field_validator("public_url")
     @classmethod

@@ -40,6 +40,8 @@ WEB_EXTENSIONS: list[str] = [
     "bot.web.claims:install",
     "bot.web.public:install",
     "bot.web.admin_polls:install",
+    "bot.web.links:install",
+    "bot.web.experiments:install",
 ]
 
 NO_CHANNEL = (

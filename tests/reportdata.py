@@ -301,6 +301,7 @@ EXPECTED: dict[str, Any] = {
                 "read": 1,
             },
         ],
+        "experiments": [],
     },
     "referrals": {
         "joined": 3,

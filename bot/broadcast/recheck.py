@@ -19,6 +19,7 @@ from bot.core.replies import Reply
 from bot.db import outbox_repo
 from bot.db.models_broadcast import CANCELLED, PENDING, SENDING, SKIPPED
 from bot.db.outbox_repo import Claimed
+from bot.experiments.links import tracked_links, with_link
 from bot.runtime import Runtime
 
 from .outcomes import Outcome
@@ -51,6 +52,10 @@ class Rechecker:
         holds: dict[int, tuple[str, datetime]] = {}
         async with self.runtime.db.sessions() as session:
             found = await outbox_repo.recheck_rows(session, [r.id for r in rows])
+            # An experiment's tracked link button, per recipient (bot.experiments.links).
+            links = await tracked_links(
+                session, self.settings.public_url, [(r.broadcast_id, r.user_id) for r in rows]
+            )
             if bc.HOLD_RULES:
                 for row_id, (b, _e, ok, reachable, _l, _c, region_id, *_tz) in found.items():
                     if b.status != SENDING or not ok or not reachable:
@@ -96,5 +101,8 @@ class Rechecker:
                     core = self.runtime.core
                     t = self.translator(core.user_locale(locale, lang))
                     replies = bc.render_for(b, t, self.settings.default_locale)
+                    link = links.get((row.broadcast_id, row.user_id))
+                    if link is not None:
+                        replies = with_link(replies, t, link)
                     out.send.append((row, external_id, replies))
         return out

@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -80,11 +82,43 @@ def _load_file(settings: Settings, path: Path) -> bc.BroadcastFile:
         fail(f"{len(exc.errors)} problem(s) in {path}")
 
 
+def experiment_options(fn: Callable[..., None]) -> Callable[..., None]:
+    """The options of ``broadcast create`` that make it an experiment."""
+    options = [
+        click.option("--variants", help="Comma-separated broadcast files, one per variant."),
+        click.option("--holdout", default="10%", show_default=True, help="Share held back."),
+        click.option(
+            "--outcomes",
+            default="content",
+            show_default=True,
+            help="Comma-separated: content, quiz_started, quiz_finished, pledge, link, referral.",
+        ),
+        click.option(
+            "--window-days",
+            type=click.IntRange(1, 90),
+            default=7,
+            show_default=True,
+            help="Outcomes count within this many days of each user's send time.",
+        ),
+        click.option(
+            "--min-effect",
+            type=click.FloatRange(0.1, 100),
+            default=5.0,
+            show_default=True,
+            help="Smallest change worth finding, in percentage points (sample size).",
+        ),
+        click.option("--seed", type=int, help="Seed of the random assignment (default: random)."),
+        click.option("--link", help="Where the tracked link button leads (link outcome)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 @command.command("create")
 @click.option(
     "--file",
     "path",
-    required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A broadcast file, e.g. content/broadcasts/cek-dpt.md.",
 )
@@ -102,12 +136,24 @@ def _load_file(settings: Settings, path: Path) -> bc.BroadcastFile:
 )
 @click.option("--by", "by", help="CHANNEL:ID of the volunteer or admin it is created for.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@experiment_options
 def create(
-    path: Path, segment: str, at: str | None, expires: str | None, by: str | None, yes: bool
+    path: Path | None,
+    segment: str,
+    at: str | None,
+    expires: str | None,
+    by: str | None,
+    yes: bool,
+    **experiment: Any,
 ) -> None:
-    """Create a broadcast from a Markdown file for a segment (shows audience and preview first)."""
+    """Create a broadcast from a Markdown file for a segment (shows audience and preview first).
+
+    With --variants A.md,B.md (instead of --file) it is an experiment: the segment is split at
+    random into one arm per variant and a --holdout that receives nothing (see `votebot
+    experiment`)."""
     settings = get_settings()
-    file = _load_file(settings, path)
+    if (path is None) == (experiment["variants"] is None):
+        fail("Give either --file or --variants.", 2)
     try:
         seg = parse_segment(segment, load_places(settings.content_dir))
     except SegmentError as exc:
@@ -118,6 +164,19 @@ def create(
         expiry = (scheduled or datetime.now(UTC)) + timedelta(hours=settings.broadcast_ttl_hours)
     elif expiry <= (scheduled or datetime.now(UTC)):
         fail("--expires: that is before the broadcast would start", 2)
+    if path is None:
+        from bot.cli.experiment import create_with_variants
+
+        paths = [Path(p.strip()) for p in experiment.pop("variants").split(",") if p.strip()]
+        for p in paths:
+            if not p.is_file():
+                fail(f"--variants: no file {p}", 2)
+        create_with_variants(
+            settings, paths=paths, seg=seg, scheduled=scheduled, expiry=expiry, by=by, yes=yes,
+            **experiment,
+        )  # fmt: skip
+        return
+    file = _load_file(settings, path)
 
     async def main() -> None:
         rt = await open_runtime(settings)

@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import Select, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -266,8 +266,11 @@ async def create_broadcast(
     consent: str = consents.BROADCASTS,
     expires_at: datetime | None = None,
     expires_local: bool = False,
+    only: Select[Any] | None = None,
 ) -> Broadcast:
     """Create a broadcast and queue one outbox row per recipient (the caller commits).
+
+    ``only`` (a select of user ids) narrows the segment further, e.g. to one experiment arm.
 
     ``creator`` None means the command line (an operator with database access, like an admin).
     With ``VOTEBOT_BROADCAST_APPROVAL`` a volunteer's broadcast waits for an admin's approval.
@@ -301,11 +304,12 @@ async def create_broadcast(
     )
     session.add(broadcast)
     await session.flush()
-    audience = (
-        await audience_query(
-            session, segment, default_locale=settings.default_locale, now=now, consent_kind=consent
-        )
-    ).subquery()
+    query = await audience_query(
+        session, segment, default_locale=settings.default_locale, now=now, consent_kind=consent
+    )
+    if only is not None:
+        query = query.where(User.id.in_(only))
+    audience = query.subquery()
     rows = select(
         literal(broadcast.id),
         audience.c.id,

@@ -21,6 +21,7 @@ MODEL_MODULES: list[str] = [
     "bot.db.models_admin",
     "bot.db.models_claims",
     "bot.db.models_poll",
+    "bot.db.models_experiment",
 ]
 
 

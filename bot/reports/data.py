@@ -90,6 +90,14 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+async def experiment_rows(
+    session: AsyncSession, start: datetime | None, end: datetime
+) -> list[dict[str, Any]]:
+    from bot.experiments.analysis import report_rows
+
+    return await report_rows(session, start, end)
+
+
 class Report:
     """Builds the sections for one period from one session."""
 
@@ -486,6 +494,8 @@ class Report:
                 {"reason": "(none)" if r is None else str(r), "failed": int(n)} for r, n in reasons
             ],
             "by_broadcast": rows,
+            # experiments started in the period (bot.experiments): per arm and outcome
+            "experiments": await experiment_rows(self.s, self.p.start, self.p.end),
         }
 
     async def actors(self, *names: tuple[str, str], extra: Any = None) -> list[tuple[Any, ...]]:

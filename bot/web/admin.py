@@ -257,7 +257,9 @@ users show as {{ suppressed }}.
 <nav>{% for s in sections %}<a href="#{{ s.name }}">{{ s.title }}</a>{% endfor %}
 <a href="/admin/questions" id="questions-link">Unanswered questions</a>
 
-<a href="/admin/polls" id="polls-link">Polls</a></nav>
+<a href="/admin/polls" id="polls-link">Polls</a>
+
+<a href="/admin/experiments" id="experiments-link">Experiments</a></nav>
 {% if charts %}<div class="charts">{% for name, data in charts %}
 <img alt="{{ name }}" id="chart-{{ name }}" src="data:image/png;base64,{{ data }}">
 {% endfor %}</div>{% endif %}

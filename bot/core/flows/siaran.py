@@ -60,6 +60,11 @@ async def siaran_command(ctx: Context, args: tuple[str, ...]) -> None:
             [_menu_button(ctx)],
         )
         return
+    if args and args[0].lower() in ("uji", "test"):  # two versions and a holdout
+        from bot.core.flows.siaran_uji import start
+
+        await start(ctx)
+        return
     await ctx.log("siaran", "started")
     ctx.set_state(FLOW, "compose")
     rows = [

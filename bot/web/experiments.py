@@ -1,0 +1,238 @@
+"""``/admin/experiments``: broadcast experiments on the dashboard, behind the dashboard login.
+
+A list, a page per experiment (the table of ``votebot experiment show``, the verdict, warnings
+and a chart per outcome as inline PNGs), its JSON, and a form that creates an experiment from
+broadcast files in ``content/broadcasts`` (as ``votebot broadcast create --variants``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+import json
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from bot.core import broadcasts as bc
+from bot.core.i18n import available_locales
+from bot.core.segments import SegmentError, parse_segment
+from bot.core.understanding.places import load_places
+from bot.db.models import User, utcnow
+from bot.experiments import analysis as an
+from bot.experiments import render, service
+from bot.experiments.outcomes import OUTCOMES, OutcomeError, parse_outcomes
+from bot.runtime import Runtime
+from bot.web.admin import (
+    COOKIE,
+    ENV,
+    PER_ADMIN_PREFIX,
+    SECURITY_HEADERS,
+    csrf_token,
+    current_admin,
+    require_admin,
+)
+from bot.web.app import RUNTIME_KEY
+
+PAGE = """{% extends "base" %}
+{% block title %}Experiments · Teman Pemilih admin{% endblock %}
+{% block body %}
+<header><h1>Teman Pemilih: broadcast experiments</h1>
+<form method="post" action="/admin/logout"><input type="hidden" name="csrf" value="{{ csrf }}">
+<span class="note">signed in as {{ admin }}</span>
+<button type="submit" id="logout">Log out</button></form></header>
+<nav><a href="/admin">← engagement</a><a href="/admin/experiments">all experiments</a></nav>
+{% if error %}<p class="error" id="error">{{ error }}</p>{% endif %}
+{% if created %}<p id="created">Experiment #{{ created }} created.</p>{% endif %}
+{% if analysis %}
+<h2 id="experiment">#{{ analysis.id }} “{{ analysis.title }}”</h2>
+<p class="note">Segment {{ analysis.segment }}, holdout {{ "%.0f"|format(analysis.holdout*100) }}%,
+outcomes within {{ analysis.window_days }} day(s) of each user's send time; windows close
+{{ analysis.window_closes_at }} ({{ "final" if analysis.final else "provisional" }}).
+<a href="/admin/experiments/{{ analysis.id }}.json">JSON</a></p>
+<pre id="table">{{ table }}</pre>
+<div class="charts">{% for name, data in charts %}
+<img alt="{{ name }}" id="chart-{{ name }}" src="data:image/png;base64,{{ data }}">
+{% endfor %}</div>
+{% else %}
+<table id="experiments"><tr><th>#</th><th>title</th><th>arms</th><th>holdout</th>
+<th>outcomes</th><th>started</th><th>state</th></tr>
+{% for e in experiments %}<tr><td><a href="/admin/experiments/{{ e.id }}">{{ e.id }}</a></td>
+<td>{{ e.title }}</td><td>{{ e.arms }}</td><td class="num">{{ e.holdout }}</td>
+<td>{{ e.outcomes }}</td><td>{{ e.started }}</td><td>{{ e.state }}</td></tr>{% endfor %}
+</table>
+<h2>New experiment</h2>
+<form method="post" action="/admin/experiments" id="create">
+<input type="hidden" name="csrf" value="{{ csrf }}">
+<p>Variants (broadcast files, in order A, B, …):
+{% for f in files %}<label><input type="checkbox" name="variant" value="{{ f }}"> {{ f }}</label>
+{% endfor %}</p>
+<p><label>Segment <input name="segment" value="all"></label>
+<label>Holdout <input name="holdout" value="10%" size="5"></label>
+<label>Window (days) <input name="window_days" value="7" size="3"></label></p>
+<p>Outcomes: {% for o in outcomes %}<label><input type="checkbox" name="outcome"
+value="{{ o }}"> {{ o }}</label> {% endfor %}</p>
+<button type="submit">Create and queue</button></form>
+{% endif %}
+{% endblock %}"""
+
+_ENV = jinja2.Environment(
+    loader=jinja2.ChoiceLoader(
+        [ENV.loader, jinja2.DictLoader({"experiments": PAGE})]  # type: ignore[list-item]
+    ),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def _page(status: int = 200, **values: Any) -> web.Response:
+    html = _ENV.get_template("experiments").render(**values)
+    return web.Response(
+        text=html, status=status, content_type="text/html", headers=SECURITY_HEADERS
+    )
+
+
+async def _base(request: web.Request) -> dict[str, Any]:
+    runtime = request.app[RUNTIME_KEY]
+    return {
+        "admin": await current_admin(request),
+        "csrf": csrf_token(runtime, request.cookies[COOKIE]),
+        "error": None,
+        "created": None,
+        "analysis": None,
+        "experiments": [],
+        "files": [],
+        "outcomes": list(OUTCOMES),
+    }
+
+
+def _files(runtime: Runtime) -> dict[str, bc.BroadcastFile]:
+    s = runtime.settings
+    files, _ = bc.broadcast_files(s.content_dir, available_locales(s.locales_dir), s.default_locale)
+    return {f.meta.id: f for f in files}
+
+
+async def _list(request: web.Request, status: int = 200, **extra: Any) -> web.Response:
+    runtime = request.app[RUNTIME_KEY]
+    values = await _base(request)
+    async with runtime.db.sessions() as session:
+        found = await service.list_experiments(session)
+    values["experiments"] = [
+        {
+            "id": e.id,
+            "title": e.title,
+            "arms": ", ".join(str(a["arm"]) for a in e.arms),
+            "holdout": f"{e.holdout:.0%}",
+            "outcomes": ", ".join(map(str, e.outcomes)),
+            "started": f"{e.starts_at:%Y-%m-%d %H:%M}",
+            "state": "open" if utcnow() < e.ends_at else "final",
+        }
+        for e in found
+    ]
+    values["files"] = sorted(_files(runtime))
+    values.update(extra)
+    return _page(status, **values)
+
+
+@require_admin("page")
+async def list_page(request: web.Request) -> web.StreamResponse:
+    return await _list(request)
+
+
+async def _analysis(request: web.Request) -> an.Analysis:
+    runtime = request.app[RUNTIME_KEY]
+    try:
+        experiment_id = int(request.match_info["id"])
+    except ValueError:
+        raise web.HTTPNotFound(text="no such experiment\n") from None
+    async with runtime.db.sessions() as session:
+        try:
+            e = await service.get_experiment(session, experiment_id)
+        except service.ExperimentError:
+            raise web.HTTPNotFound(text="no such experiment\n") from None
+        return await an.analyse(session, e, settings=runtime.settings)
+
+
+def _charts(analysis: an.Analysis) -> list[tuple[str, str]]:
+    return [
+        (o, base64.b64encode(render.chart_png(analysis, o)).decode()) for o in analysis.outcomes
+    ]
+
+
+@require_admin("page")
+async def show_page(request: web.Request) -> web.StreamResponse:
+    analysis = await _analysis(request)
+    values = await _base(request)
+    values["analysis"] = analysis.as_dict()
+    values["table"] = render.text_table(analysis)
+    values["charts"] = await asyncio.to_thread(_charts, analysis)
+    return _page(**values)
+
+
+@require_admin("data")
+async def show_json(request: web.Request) -> web.StreamResponse:
+    analysis = await _analysis(request)
+    return web.Response(
+        text=json.dumps(analysis.as_dict(), ensure_ascii=False),
+        content_type="application/json",
+        headers=SECURITY_HEADERS,
+    )
+
+
+@require_admin("page")
+async def create(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME_KEY]
+    form = await request.post()
+    given = form.get("csrf")
+    cookie = request.cookies.get(COOKIE, "")
+    if not isinstance(given, str) or not hmac.compare_digest(given, csrf_token(runtime, cookie)):
+        raise web.HTTPForbidden(text="bad or missing CSRF token\n")
+    files = _files(runtime)
+    chosen = [str(v) for v in form.getall("variant", [])]
+    try:
+        if not chosen or any(c not in files for c in chosen):
+            raise service.ExperimentError("choose one or more broadcast files as variants")
+        segment = parse_segment(
+            str(form.get("segment") or "all"), load_places(runtime.settings.content_dir)
+        )
+        holdout = service.parse_holdout(str(form.get("holdout") or "10%"))
+        outcomes = parse_outcomes(",".join(str(o) for o in form.getall("outcome", [])))
+        window = int(str(form.get("window_days") or "7"))
+    except (service.ExperimentError, SegmentError, OutcomeError, ValueError) as exc:
+        return await _list(request, 400, error=str(exc))
+    admin = await current_admin(request) or ""
+    variants = [
+        service.Variant(files[c].meta.title, files[c].texts(runtime.core.translator), c)
+        for c in chosen
+    ]
+    async with runtime.db.transaction() as session:
+        creator = None
+        if admin.startswith(PER_ADMIN_PREFIX):
+            creator = await session.get(User, int(admin.removeprefix(PER_ADMIN_PREFIX)))
+        try:
+            e = await service.create_experiment(
+                session,
+                runtime.settings,
+                variants=variants,
+                holdout=holdout,
+                segment=segment,
+                creator=creator,
+                outcomes=outcomes,
+                window_days=window,
+                via="dashboard",
+            )
+        except (service.ExperimentError, bc.BroadcastError) as exc:
+            await session.rollback()
+            return await _list(request, 400, error=str(exc))
+        created = e.id
+    raise web.HTTPSeeOther(f"/admin/experiments/{created}")
+
+
+def install(app: web.Application, runtime: object) -> None:
+    """Add ``/admin/experiments`` (a ``WEB_EXTENSIONS`` entry)."""
+    app.router.add_get("/admin/experiments", list_page)
+    app.router.add_post("/admin/experiments", create)
+    app.router.add_get("/admin/experiments/{id}.json", show_json)
+    app.router.add_get("/admin/experiments/{id}", show_page)
