@@ -15,6 +15,7 @@ from bot.core.factcheck.images import phash_hex
 from bot.core.replies import Reply
 from bot.core.roles import CHECKER, set_role
 from bot.db.models import EngagementEvent
+from bot.db.models_broadcast import Notification
 from bot.db.models_claims import ClaimFollower, ClaimReport, ClaimSighting
 from bot.runtime import Runtime, open_runtime
 from tests.conftest import make_settings
@@ -121,6 +122,37 @@ async def test_hapus_forgets_who_waits_for_a_verdict(runtime: Runtime) -> None:
     await asker.press("Ya, hapus")
     assert await count(runtime, ClaimFollower) == 0
     assert await count(runtime, ClaimReport) == 1  # the scrubbed claim stays for the team
+
+
+async def test_stop_means_no_verdict_notice_follows(runtime: Runtime) -> None:
+    sent: list[tuple[str, list[Reply]]] = []
+
+    async def sender(external_id: str, replies: list[Reply]) -> None:
+        sent.append((external_id, replies))
+
+    runtime.core.senders["test"] = sender
+    asker = Dialog(runtime.core, "asker")
+    await asker.say(UNKNOWN)
+    await asker.press("Kirim & kabari")
+    assert await count(runtime, ClaimFollower) == 1
+    await asker.say("BERHENTI")
+    assert await count(runtime, ClaimFollower) == 0
+
+    async with runtime.db.transaction() as s:
+        await set_role(s, UserRef("test", "checker"), CHECKER)
+    checker = Dialog(runtime.core, "checker")
+    await checker.say("/periksa")
+    await checker.tap(checker.button("Terbitkan").payload or "")
+    await checker.press("HOAKS")
+    await checker.say("Ini contoh penjelasan dari tim: KPU setempat tidak memindahkan TPS.")
+    await checker.say(
+        "Maaf ya, ini sudah dicek tim. KPU setempat bilang TPS nggak dipindah: "
+        "https://www.kpu.go.id"
+    )
+    assert "Terbit" in checker.text
+    assert sent == []  # the verdict is published, the person who said STOP hears nothing
+    async with runtime.db.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(Notification)) == 0
 
 
 def picture(seed: int, size: int = 256) -> bytes:
