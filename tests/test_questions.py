@@ -219,6 +219,21 @@ async def test_a_new_faq_answers_queued_questions_and_each_watcher_is_told_once(
     assert "Sekarang udah bisa" in channel.sent[0][1]
 
 
+async def test_stop_after_the_bell_means_no_answer_is_ever_sent(
+    runtime: Runtime, dialog: Dialog, new_faq_runtime: Runtime
+) -> None:
+    await told_user(runtime, dialog)
+    await dialog.say("STOP")
+    assert "nggak akan kirim" in dialog.text or "berhenti" in dialog.text.lower(), dialog.text
+    questions, watchers = await rows(runtime)
+    assert len(questions) == 1 and watchers == []  # the question stays, the link is gone
+    # The answer is published afterwards: nobody is told, nothing is queued.
+    assert await notify_round(new_faq_runtime) == 0
+    async with new_faq_runtime.db.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(Broadcast)) == 0
+        assert await s.scalar(select(func.count()).select_from(OutboxRow)) == 0
+
+
 async def test_housekeeping_forgets_questions_after_90_days_and_links_after_30(
     runtime: Runtime, dialog: Dialog
 ) -> None:

@@ -10,8 +10,10 @@ and later poll results or "your answer is ready" notices. Each kind has its own 
 Further kinds are further ``reminder_opt_ins`` rows (the table's ``kind`` column), so adding one
 needs no new table. The tables are the only source of truth: never the engagement log.
 
-STOP / BERHENTI (:func:`stop_all`) withdraws every consent at once; ``/langganan`` shows each and
-turns each back on. Every sender asks :func:`may_send` (one user) or puts :func:`condition` (SQL)
+STOP / BERHENTI (:func:`stop_all`) withdraws every consent at once, and also every one-off
+"tell me" link (an unanswered question's watcher, a forwarded claim's follower), so no "your answer
+is ready" or verdict notice follows a STOP either; ``/langganan`` shows each consent and turns each
+back on. Every sender asks :func:`may_send` (one user) or puts :func:`condition` (SQL)
 into its query, so a withdrawal counts for every send after it.
 """
 
@@ -21,7 +23,9 @@ from sqlalchemy import ColumnElement, and_, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import User, utcnow
+from bot.db.models_claims import ClaimFollower
 from bot.db.models_pledge import Pledge, ReminderOptIn
+from bot.db.models_questions import QuestionWatcher
 from bot.db.repo import insert_ignore
 
 BROADCASTS = "broadcasts"
@@ -91,8 +95,11 @@ async def withdraw(session: AsyncSession, user: User, kind: str) -> None:
 
 
 async def stop_all(session: AsyncSession, user: User) -> list[str]:
-    """STOP: withdraw every consent; return the kinds that were on."""
+    """STOP: withdraw every consent and every "tell me" link; return the kinds that were on."""
     was = [kind for kind, on in (await held(session, user.id)).items() if on]
     user.opted_in, user.opt_in_asked = False, True
     await session.execute(delete(ReminderOptIn).where(ReminderOptIn.user_id == user.id))
+    # One-off notices the user asked for earlier are proactive too: STOP means nothing more.
+    await session.execute(delete(QuestionWatcher).where(QuestionWatcher.user_id == user.id))
+    await session.execute(delete(ClaimFollower).where(ClaimFollower.user_id == user.id))
     return was

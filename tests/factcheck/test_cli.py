@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from bot.broadcast.verdicts import ClaimNotifier
 from bot.cli import cli
 from bot.core.content import load_content
-from bot.core.replies import Reply
 from bot.db.models_claims import ClaimFollower
 from bot.runtime import open_runtime
+from tests.broadcast_helpers import NoteChannel, deliver_notifications
 from tests.conftest import make_settings
 from tests.dialog import Dialog
 
@@ -78,18 +78,14 @@ def test_queue_publish_notify_export_and_trends(env: dict[str, str], tmp_path: P
     assert good.exit_code == 0, good.output
     assert "1 user(s) asked to be told" in good.output
 
-    sent: list[tuple[str, list[Reply]]] = []
+    channel = NoteChannel()
 
     async def notify() -> tuple[int, int, int]:
         rt = await open_runtime(make_settings(env["DATABASE_URL"]))
-
-        async def sender(external_id: str, replies: list[Reply]) -> None:
-            sent.append((external_id, replies))
-
-        rt.core.senders["test"] = sender
         try:
             first = await ClaimNotifier(rt).run_once()
             second = await ClaimNotifier(rt).run_once()
+            await deliver_notifications(rt, {"test": channel})  # the outbox, as `serve` sends
             async with rt.db.transaction() as s:
                 left = await s.scalar(select(func.count()).select_from(ClaimFollower))
             return first, second, int(left or 0)
@@ -97,6 +93,7 @@ def test_queue_publish_notify_export_and_trends(env: dict[str, str], tmp_path: P
             await rt.close()
 
     assert asyncio.run(notify()) == (1, 0, 0)
+    sent = channel.sent
     assert [who for who, _ in sent] == ["a"] and "HOAKS" in sent[0][1][0].text
 
     exported = votebot(

@@ -15,8 +15,10 @@ from bot.core.factcheck.images import phash_hex
 from bot.core.replies import Reply
 from bot.core.roles import CHECKER, set_role
 from bot.db.models import EngagementEvent
+from bot.db.models_broadcast import Notification
 from bot.db.models_claims import ClaimFollower, ClaimReport, ClaimSighting
 from bot.runtime import Runtime, open_runtime
+from tests.broadcast_helpers import NoteChannel, deliver_notifications
 from tests.conftest import make_settings
 from tests.dialog import Dialog
 
@@ -59,13 +61,14 @@ async def test_unknown_claim_is_queued_scrubbed_and_grouped(runtime: Runtime) ->
     assert not any("Sukamaju" in str(p) for p in props)
 
 
+async def delivered(runtime: Runtime) -> list[tuple[str, list[Reply]]]:
+    """What the outbox sends to users of the test channel now (as ``serve`` would)."""
+    channel = NoteChannel()
+    await deliver_notifications(runtime, {"test": channel})
+    return channel.sent
+
+
 async def test_a_checker_publishes_and_the_asker_is_told_once(runtime: Runtime) -> None:
-    sent: list[tuple[str, list[Reply]]] = []
-
-    async def sender(external_id: str, replies: list[Reply]) -> None:
-        sent.append((external_id, replies))
-
-    runtime.core.senders["test"] = sender
     asker = Dialog(runtime.core, "asker")
     await asker.say(UNKNOWN)
     await asker.press("Kirim & kabari")
@@ -92,6 +95,7 @@ async def test_a_checker_publishes_and_the_asker_is_told_once(runtime: Runtime) 
         "https://www.kpu.go.id"
     )
     assert "Terbit" in checker.text and "1" in checker.text
+    sent = await delivered(runtime)
     assert [who for who, _ in sent] == ["asker"]
     assert "HOAKS" in sent[0][1][0].text
     assert await count(runtime, ClaimFollower) == 0
@@ -99,7 +103,7 @@ async def test_a_checker_publishes_and_the_asker_is_told_once(runtime: Runtime) 
     # told once: publishing cannot happen twice, and the old buttons are stale
     await checker.tap(publish_payload)
     assert "Terbit" not in checker.text
-    assert len(sent) == 1
+    assert await delivered(runtime) == []
 
     # every worker at once: a second runtime on the same database matches the new verdict
     second = await open_runtime(runtime.core.settings)
@@ -121,6 +125,32 @@ async def test_hapus_forgets_who_waits_for_a_verdict(runtime: Runtime) -> None:
     await asker.press("Ya, hapus")
     assert await count(runtime, ClaimFollower) == 0
     assert await count(runtime, ClaimReport) == 1  # the scrubbed claim stays for the team
+
+
+async def test_stop_means_no_verdict_notice_follows(runtime: Runtime) -> None:
+    asker = Dialog(runtime.core, "asker")
+    await asker.say(UNKNOWN)
+    await asker.press("Kirim & kabari")
+    assert await count(runtime, ClaimFollower) == 1
+    await asker.say("BERHENTI")
+    assert await count(runtime, ClaimFollower) == 0
+
+    async with runtime.db.transaction() as s:
+        await set_role(s, UserRef("test", "checker"), CHECKER)
+    checker = Dialog(runtime.core, "checker")
+    await checker.say("/periksa")
+    await checker.tap(checker.button("Terbitkan").payload or "")
+    await checker.press("HOAKS")
+    await checker.say("Ini contoh penjelasan dari tim: KPU setempat tidak memindahkan TPS.")
+    await checker.say(
+        "Maaf ya, ini sudah dicek tim. KPU setempat bilang TPS nggak dipindah: "
+        "https://www.kpu.go.id"
+    )
+    assert "Terbit" in checker.text
+    # The verdict is published; the person who said STOP hears nothing.
+    async with runtime.db.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(Notification)) == 0
+    assert await delivered(runtime) == []
 
 
 def picture(seed: int, size: int = 256) -> bytes:
