@@ -274,3 +274,30 @@ async def language_switch_and_free_text(d: Driver) -> None:
     assert "Bahasa Indonesia" in d.text
     await d.say("halo, aku bingung")
     assert d.text and d.options  # a helpful answer with a way on
+
+
+@scenario()
+async def a_question_as_the_first_message(d: Driver) -> None:
+    """A new user asks before anything else: the answer with its source first, then the language."""
+    await d.say("ktp ku ilang, msh bisa milih?")
+    assert "Sumber:" in d.text and "KTP" in d.text
+    assert "👍" in d.options and "Bahasa Indonesia" in d.options
+    await d.press("Bahasa Indonesia")
+    await d.press("Nanti dulu")
+    await d.say("jam brp tps buka")
+    assert "07.00" in d.text and "Bahasa Indonesia" not in d.options
+
+
+@scenario()
+async def typed_small_talk_neutrality_and_which_one(d: Driver) -> None:
+    await english_menu(d)
+    await d.say("who should i vote for")
+    assert "won't recommend" in d.text and "infopemilu.kpu.go.id" in d.text
+    await d.say("thx")
+    assert "welcome" in d.text
+    await d.say("ballot papers")
+    assert "Which one do you mean?" in d.text
+    await d.press(d.options[0])
+    assert "Sources:" in d.text
+    await d.say("zxcv qwerty uiop")
+    assert "can't answer that yet" in d.text

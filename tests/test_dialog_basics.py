@@ -101,11 +101,11 @@ async def test_weird_input_always_gets_a_helpful_reply(dialog: Dialog, runtime: 
     await onboarded(dialog)
     cases = {
         "": "Pesanmu kosong",
-        "x" * 10_000: "belum paham",
-        "🗳️🔥💯": "belum paham",
-        "مرحبا بالعالم שלום": "belum paham",
+        "x" * 10_000: "belum bisa jawab",
+        "🗳️🔥💯": "belum bisa jawab",
+        "مرحبا بالعالم שלום": "belum bisa jawab",
         "/doesnotexist": "belum kenal perintah",
-        "/": "belum paham",
+        "/": "belum bisa jawab",
     }
     for message, expected in cases.items():
         await dialog.say(message)
@@ -113,7 +113,7 @@ async def test_weird_input_always_gets_a_helpful_reply(dialog: Dialog, runtime: 
         assert "Bekal hari H" in " ".join(dialog.buttons)
         assert len(dialog.text) < 2000
     await dialog.media("sticker")
-    assert "belum bisa membaca" in dialog.text
+    assert "Tulis aja pertanyaanmu" in dialog.text
     await dialog.location(-6.2, 106.8)
     assert "lokasinya" in dialog.text
 

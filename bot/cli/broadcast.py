@@ -20,6 +20,7 @@ from bot.core.facts import load_facts
 from bot.core.formatting import to_terminal
 from bot.core.i18n import available_locales
 from bot.core.segments import SegmentError, audience_size, parse_segment
+from bot.core.understanding.places import load_places
 from bot.db import repo
 from bot.db.models import User
 from bot.db.models_broadcast import QUEUED, SENDING
@@ -101,7 +102,7 @@ def create(path: Path, segment: str, at: str | None, by: str | None, yes: bool) 
     settings = get_settings()
     file = _load_file(settings, path)
     try:
-        seg = parse_segment(segment)
+        seg = parse_segment(segment, load_places(settings.content_dir))
     except SegmentError as exc:
         fail(f"--segment: {exc}", 2)
     scheduled = _parse_at(at)

@@ -375,6 +375,9 @@ class ContentStore:
     default_locale: str
     #: kind name → locale → item id → item
     items: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    #: Data that is not a Markdown kind (lexicons, place aliases, intents, the search index),
+    #: filled by the loaders in :data:`DATA_LOADERS`.
+    data: dict[str, Any] = field(default_factory=dict)
     #: The facts ledger (``content/facts.yaml``); other kinds fill their text with
     #: ``store.facts.fill(text, locale)``.
     facts: FactLedger | None = None
@@ -437,6 +440,8 @@ def load_content(
     for kind in ContentKind.registry.values():
         if kind.cross_check:
             errors.extend(kind.cross_check(store.items.get(kind.name, {}), default_locale))
+    for loader in DATA_LOADERS:
+        errors.extend(loader(store, locales))
     return store, sorted(set(errors))
 
 
@@ -469,10 +474,23 @@ def _import_kinds() -> None:
         importlib.import_module(module)
 
 
+#: Run after every kind has loaded: read YAML data files into ``store.data`` and check what
+#: needs the whole store (e.g. that an FAQ's link names a page that exists).
+DataLoader = Callable[[ContentStore, list[str]], list[ContentError]]
+DATA_LOADERS: list[DataLoader] = []
+
+
+def register_data_loader(loader: DataLoader) -> DataLoader:
+    if loader not in DATA_LOADERS:
+        DATA_LOADERS.append(loader)
+    return loader
+
+
 #: Modules that call :func:`register_kind` when imported.
 CONTENT_MODULES: list[str] = [
     "bot.channels.whatsapp.templates",
     "bot.core.quiz.content",
     "bot.core.pledge",
     "bot.core.calendar",
+    "bot.core.understanding.content",
 ]

@@ -30,6 +30,7 @@ from bot.core.flood import FloodControl, Verdict
 from bot.core.i18n import Translator, available_locales, negotiate
 from bot.core.replies import Button, Reply
 from bot.core.router import Router, StaleButton, normalise_keyword
+from bot.core.understanding import use_store
 from bot.db import repo
 from bot.db.engine import Database
 from bot.db.models import utcnow
@@ -74,6 +75,7 @@ class Core:
         self.settings = settings
         self.db = db
         self.content = content
+        use_store(content)  # understand() / normalise() without store= read this content
         self.router = router or default_router
         self.locales = available_locales(settings.locales_dir)
         self._locks: weakref.WeakValueDictionary[UserRef, asyncio.Lock] = (
@@ -300,6 +302,9 @@ class Core:
                 match = regex.fullmatch(event.text.strip())
                 if match is not None:
                     return await handler_re(ctx, match)
+            if r.free_text_handler is not None and event.text.strip():
+                await r.free_text_handler(ctx, event.text)
+                return None
         if (
             isinstance(event, LocationEvent)
             and r.location_handler is not None

@@ -5,8 +5,9 @@ Order of dispatch (see :meth:`bot.core.engine.Core.dispatch`):
 1. commands (``/name``), also when typed as text;
 2. button payloads ``route:arg:arg`` (unknown routes are stale buttons);
 3. text, locations and media go to the flow the user is in (``state.flow``), if it takes them;
-4. then keywords (``menu``, ``halo``, ...), text patterns, the location handler, and finally the
-   fallback.
+4. then keywords (``menu``, ``halo``, ...), text patterns, the location handler;
+5. other text goes to the free-text handler (the understanding layer: FAQ answers, intents);
+   anything left ends at the fallback.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ ButtonHandler = Callable[["Context", list[str]], Awaitable[None]]
 #: Gets the event (text, location or media) while the user is in a flow; returns False to pass.
 StateHandler = Callable[["Context", Any], Awaitable[bool]]
 SimpleHandler = Callable[["Context"], Awaitable[None]]
+#: Gets typed text nothing else took; replies itself (True when it could answer).
+FreeTextHandler = Callable[["Context", str], Awaitable[bool]]
 PatternHandler = Callable[["Context", "re.Match[str]"], Awaitable[None]]
 
 
@@ -52,6 +55,7 @@ class Router:
     deep_links: dict[str, CommandHandler] = field(default_factory=dict)
     location_handler: StateHandler | None = None
     fallback_handler: SimpleHandler | None = None
+    free_text_handler: FreeTextHandler | None = None
     #: flow → the steps at which it takes media (a photo's bytes), see :meth:`takes_media`.
     media_steps: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -130,6 +134,10 @@ class Router:
 
     def location(self, fn: StateHandler) -> StateHandler:
         self.location_handler = fn
+        return fn
+
+    def free_text(self, fn: FreeTextHandler) -> FreeTextHandler:
+        self.free_text_handler = fn
         return fn
 
     def fallback(self, fn: SimpleHandler) -> SimpleHandler:

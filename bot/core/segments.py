@@ -16,6 +16,9 @@ separated by ``|`` (OR). Every segment is further limited to users who opted in 
 
 e.g. ``locale=id,province=Jawa Tengah|DI Yogyakarta,pledged,active_days=30``.
 
+Place aliases from ``content/places.yaml`` work too: ``province=Jateng|Jogja,kabupaten=Jaksel``
+is read as Jawa Tengah, Daerah Istimewa Yogyakarta and Jakarta Selatan (see :func:`parse_segment`).
+
 Simulator users (channel ``sim``) are left out unless a ``channel=`` term names them.
 """
 
@@ -30,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.core.regions import name_key
+from bot.core.understanding.places import Places
 from bot.db.models import EngagementEvent, Region, User, utcnow
 
 SIMULATOR_CHANNEL = "sim"
@@ -59,7 +63,8 @@ class Segment:
         return ",".join(parts) or "all"
 
 
-def parse_segment(text: str) -> Segment:
+def parse_segment(text: str, places: Places | None = None) -> Segment:
+    """Parse an expression; with ``places``, a province or kabupaten alias becomes its name."""
     terms: dict[str, tuple[str, ...]] = {}
     flags: set[str] = set()
     items = [t.strip() for t in text.split(",")]
@@ -93,8 +98,18 @@ def parse_segment(text: str) -> Segment:
             raise SegmentError("active_days must be a number of days from 1 to 3650")
         if key in ("locale", "channel"):
             values = tuple(v.lower() for v in values)
+        if key in ("province", "kabupaten") and places is not None:
+            values = tuple(_place_name(places, key, v) for v in values)
         terms[key] = values
     return Segment(terms, frozenset(flags))
+
+
+def _place_name(places: Places, level: str, value: str) -> str:
+    """``Jateng`` → ``Jawa Tengah`` (title case, as admins write it); other values unchanged."""
+    if value.isdigit():
+        return value
+    name = places.canonical(value, level)
+    return name.title() if name is not None else value
 
 
 async def _region_ids(session: AsyncSession, level: str, values: tuple[str, ...]) -> list[int]:

@@ -19,6 +19,7 @@ FLOW_MODULES = [
     "bot.core.flows.privacy",
     "bot.core.flows.tps",
     "bot.core.flows.siaran",
+    "bot.core.understanding.answer",
 ]
 
 

@@ -269,7 +269,9 @@ async def fallback(ctx: Context) -> None:
     elif reason == "unknown_command":
         text = ctx._("I don't know that command.")
     elif reason == "unsupported":
-        text = ctx._("Sorry, I can't read that kind of message yet. I understand text and buttons.")
+        text = ctx._(
+            "Sorry, I can't listen to voice notes or read stickers yet. Just type your question!"
+        )
     elif reason == "location":
         text = ctx._("Thanks for the location, but I don't need it right now.")
     elif reason == "empty":

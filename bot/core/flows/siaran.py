@@ -17,6 +17,7 @@ from bot.core.replies import Button, Reply
 from bot.core.roles import ADMIN, admins, can_broadcast
 from bot.core.router import StaleButton, payload, router
 from bot.core.segments import SegmentError, audience_size, parse_segment
+from bot.core.understanding.content import places_of
 from bot.db.models import User
 from bot.db.models_broadcast import AWAITING_APPROVAL, Broadcast
 
@@ -140,7 +141,7 @@ async def ask_segment(ctx: Context) -> None:
 async def preview(ctx: Context, expression: str) -> None:
     data = ctx.data
     try:
-        segment = parse_segment(expression)
+        segment = parse_segment(expression, places_of(ctx.content))
         sizes = await audience_size(
             ctx.session, segment, default_locale=ctx.settings.default_locale
         )

@@ -31,6 +31,7 @@ from bot.core.regions import (
 )
 from bot.core.replies import Button
 from bot.core.router import StaleButton, normalise_keyword, payload, router
+from bot.core.understanding.content import places_of
 from bot.db.models import Region
 from bot.db.models_tps import Tps
 from bot.tps.store import nearest_tps, tps_counts, tps_in_region
@@ -275,7 +276,9 @@ def _tps_suffix(ctx: Context, label: str, count: int) -> str:
 
 
 async def by_name(ctx: Context, text: str) -> None:
-    found = await search_regions(ctx.session, text, limit=PAGE)
+    # Aliases from content/places.yaml first: "jaksel" → "jakarta selatan", "sby" → "surabaya".
+    query = places_of(ctx.content).search_text(text)
+    found = await search_regions(ctx.session, query, limit=PAGE)
     if not found:
         await ctx.log("tps", "tps_lookup", method="name", found=False)
         ctx.reply(

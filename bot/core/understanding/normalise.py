@@ -1,0 +1,91 @@
+"""Turn what people type into a plain form that can be matched.
+
+``"Jam brp TPS bukaaa?? 🙏"`` → ``"jam berapa tps buka"``. Steps, in order:
+
+1. accents and case folded away (``é`` → ``e``), emoji and punctuation become spaces, an
+   apostrophe joins (``don't`` → ``dont``);
+2. amounts: ``50rb`` / ``50 ribu`` / ``50k`` → ``50000 ribu``, ``1,5jt`` → ``1500000 juta``,
+   ``rp50.000`` → ``rupiah 50000``;
+3. repeated words written with a 2 (``hari2`` → ``hari hari``) and letters typed three or more
+   times (``bangettt`` → ``banget``);
+4. each token is looked up in the locale's lexicon, then in the other locales' (people mix
+   languages), and replaced by its usual form (``gmn`` → ``bagaimana``, ``gue`` → ``saya``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from bot.core.understanding.lexicon import Lexicon
+
+_APOSTROPHE = re.compile(r"(?<=[a-z])['’`](?=[a-z])")
+_NON_WORD = re.compile(r"[^a-z0-9.,]+")
+_ELONGATED = re.compile(r"([a-z])\1{2,}")
+_REDUPLICATED = re.compile(r"\b([a-z]{2,})2\b")
+_MONEY_RP = re.compile(r"\brp\.?\s*(?=\d)")
+_AMOUNT = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(rb|ribu|rebu|k|jt|juta|m|miliar|milyar)\b")
+_MULTIPLIER = {
+    "rb": (1_000, "ribu"),
+    "ribu": (1_000, "ribu"),
+    "rebu": (1_000, "ribu"),
+    "k": (1_000, "ribu"),
+    "jt": (1_000_000, "juta"),
+    "juta": (1_000_000, "juta"),
+    "m": (1_000_000_000, "miliar"),
+    "miliar": (1_000_000_000, "miliar"),
+    "milyar": (1_000_000_000, "miliar"),
+}
+_GROUPED = re.compile(r"\b\d{1,3}(?:[.,]\d{3})+\b")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents; everything else unchanged."""
+    text = text.casefold()
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _amount(match: re.Match[str]) -> str:
+    number, unit = match.group(1), match.group(2)
+    factor, word = _MULTIPLIER[unit]
+    try:
+        value = float(number.replace(",", "."))
+    except ValueError:
+        return match.group(0)
+    return f"{round(value * factor)} {word}"
+
+
+def surface(text: str) -> str:
+    """Steps 1–3: folded, amounts spelled, repetition undone; no lexicon."""
+    text = _APOSTROPHE.sub("", fold(text))
+    text = _NON_WORD.sub(" ", text)
+    text = _MONEY_RP.sub("rupiah ", text)
+    text = _GROUPED.sub(lambda m: re.sub(r"[.,]", "", m.group(0)), text)
+    text = _AMOUNT.sub(_amount, text)
+    text = re.sub(r"(?<!\d)[.,]|[.,](?!\d)", " ", text)
+    text = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", _REDUPLICATED.sub(r"\1 \1", text))
+    text = _ELONGATED.sub(r"\1", text)
+    return " ".join(text.split())
+
+
+def apply_lexicons(tokens: Sequence[str], lexicons: Sequence[Lexicon]) -> list[str]:
+    """Replace each token by the first lexicon's entry for it (the user's locale comes first)."""
+    out: list[str] = []
+    for token in tokens:
+        for lexicon in lexicons:
+            replacement = lexicon.words.get(token)
+            if replacement is not None:
+                out.extend(replacement.split())
+                break
+        else:
+            out.append(token)
+    return out
+
+
+def normalise_with(folded: str, lexicons: Sequence[Lexicon]) -> str:
+    """Step 4 on text that :func:`surface` already folded."""
+    return " ".join(apply_lexicons(folded.split(), lexicons))
