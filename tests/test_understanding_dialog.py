@@ -166,3 +166,13 @@ async def test_tps_search_reads_place_aliases(runtime: Runtime) -> None:
     assert d.buttons[0].startswith("Kota Adm. Jakarta Selatan")
     await d.say("/tps blr")
     assert d.buttons[0].startswith("Kabupaten Blora")
+
+
+async def test_a_first_message_nobody_can_answer_still_leads_to_the_language(
+    dialog: Dialog, heard: list[tuple[str, str, str | None]]
+) -> None:
+    await dialog.say("zxcv qwerty uiop")
+    assert "belum bisa jawab" in dialog.text
+    assert dialog.buttons[-2:] == ["Bahasa Indonesia", "English"]
+    assert "Bekal hari H" not in " ".join(dialog.buttons)  # the menu comes after the language
+    assert [reason for reason, *_ in heard] == ["low"]

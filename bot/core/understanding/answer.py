@@ -90,7 +90,8 @@ async def dont_know(ctx: Context, text: str, u: Understanding) -> None:
         ),
         rows,
     )
-    show_menu(ctx, ctx._("Or pick from the menu:"))
+    if ctx.user.locale is not None:  # a new user is asked their language next, not the menu
+        show_menu(ctx, ctx._("Or pick from the menu:"))
     await hooks.unanswered(ctx, text, u, "low")
 
 

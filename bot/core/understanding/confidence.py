@@ -55,6 +55,7 @@ def _prefer_faq(candidates: list[Match], k: Knowledge, locale: str) -> list[Matc
     if best.kind != "page":
         return candidates
     for c in candidates[1:]:
-        if c.kind == "faq" and best.score - c.score <= FAQ_OVER_PAGE and related(best, c, k, locale):
+        close = best.score - c.score <= FAQ_OVER_PAGE
+        if c.kind == "faq" and close and related(best, c, k, locale):
             return [Match(c.kind, c.target, best.score), *[x for x in candidates if x != c]]
     return candidates
