@@ -46,7 +46,7 @@ def read_yaml(path: Path) -> YamlFile:
         raise ContentErrors([ContentError(path, line, f"invalid YAML: {problem}")]) from None
     lines: Lines = {}
     if node is not None:
-        _node_lines(node, (), 0, lines)
+        _node_lines(node, (), 0, lines, {})
         dupes = _duplicate_keys(node)
         if dupes:
             raise ContentErrors(
