@@ -15,7 +15,9 @@ from bot.server import NO_CHANNEL, configured_channels, serve
 def command() -> None:
     """Run every configured channel (Telegram, WhatsApp), the web app and background jobs.
 
-    Applies database migrations on start. Stops cleanly on SIGTERM or Ctrl-C.
+    Applies database migrations on start. Stops cleanly on SIGTERM or Ctrl-C. With --sandbox
+    it serves the simulator's database (sample TPS included) and delivers broadcasts to
+    simulator users by printing them.
     """
     settings = get_settings()
     try:
@@ -27,5 +29,5 @@ def command() -> None:
         sys.exit(1)
     from bot.tps.bootstrap import prepare
 
-    run(prepare(settings, echo=lambda line: click.echo(line, err=True)))
+    run(prepare(settings, echo=lambda line: click.echo(line, err=True), sample=settings.sandbox))
     sys.exit(run(serve(settings)))

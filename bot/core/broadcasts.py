@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.core.content import Cited, ContentError, ContentErrors, Source, parse_document
 from bot.core.facts import FactLedger, check_references, load_facts
-from bot.core.formatting import escape
+from bot.core.formatting import escape, unwrap_soft_breaks
 from bot.core.i18n import Translator
 from bot.core.replies import Button, Reply
 from bot.core.roles import ADMIN, actor_of, audit, can_broadcast
@@ -154,7 +154,10 @@ def parse_broadcast_file(
                 doc.error("text before the first '# <locale>' line (e.g. '# id')", number)
             )
             break
-    texts = {locale: doc.fill("\n".join(body).strip(), locale) for locale, body in bodies.items()}
+    texts = {
+        locale: doc.fill(unwrap_soft_breaks("\n".join(body).strip()), locale)
+        for locale, body in bodies.items()
+    }
     for locale, text in texts.items():
         if not text:
             errors.append(doc.error(f"the '{locale}' section is empty", starts[locale]))
@@ -280,7 +283,13 @@ async def create_broadcast(
     session.add(broadcast)
     await session.flush()
     audience = (
-        await audience_query(session, segment, default_locale=settings.default_locale, now=now)
+        await audience_query(
+            session,
+            segment,
+            default_locale=settings.default_locale,
+            now=now,
+            sandbox=settings.sandbox,
+        )
     ).subquery()
     rows = select(
         literal(broadcast.id),

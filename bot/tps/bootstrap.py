@@ -60,11 +60,13 @@ async def ensure_reference_data(
             log.warning("%s:%d: %s", path, err.line, err.reason)
 
 
-async def prepare(settings: Settings, echo: Callable[[str], None] | None = None) -> None:
-    """Migrate the database and load the regions if empty (never the sample TPS)."""
+async def prepare(
+    settings: Settings, echo: Callable[[str], None] | None = None, *, sample: bool = False
+) -> None:
+    """Migrate the database and load the regions if empty (the sample TPS only with ``sample``)."""
     db = Database(settings.database_url)
     try:
         await ensure_schema(db)
-        await ensure_reference_data(db, settings, echo, sample=False)
+        await ensure_reference_data(db, settings, echo, sample=sample)
     finally:
         await db.close()
