@@ -24,14 +24,14 @@ def test_referral_create_and_list_with_counts(tmp_path: Path) -> None:
     )
     assert made.returncode == 0, made.stderr
     assert "Created school code SMANEGERI1BLORA for SMA Negeri 1 Blora" in made.stdout
-    assert "Invite: ref SMANEGERI1BLORA" in made.stdout
+    assert "Invite: send “ref SMANEGERI1BLORA” to the bot" in made.stdout
     tg = votebot(
         ["--sandbox", "referral", "create", "Rina", "--code", "rina-01"],
         "",
         tmp_path,
         TELEGRAM_BOT_USERNAME="TemanPemilihBot",
     )
-    assert "Invite: https://t.me/TemanPemilihBot?start=ref_RINA-01" in tg.stdout
+    assert "Telegram: https://t.me/TemanPemilihBot?start=ref_RINA-01" in tg.stdout
     taken = votebot(["referral", "create", "Other", "--code", "RINA-01", "--sandbox"], "", tmp_path)
     assert taken.returncode == 1 and "the code RINA-01 is taken" in taken.stderr
     bad = votebot(["referral", "create", "Other", "--code", "no spaces"], "", tmp_path)

@@ -27,6 +27,12 @@ def command() -> None:
     if not channels:
         click.echo(NO_CHANNEL, err=True)
         sys.exit(1)
+    if any(c.name == "whatsapp" for c in channels) and not settings.whatsapp_number:
+        click.echo(
+            "Note: WHATSAPP_NUMBER is not set, so share messages and referral links cannot "
+            "point to the bot on WhatsApp.",
+            err=True,
+        )
     from bot.tps.bootstrap import prepare
 
     run(prepare(settings, echo=lambda line: click.echo(line, err=True), sample=settings.sandbox))

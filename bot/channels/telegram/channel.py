@@ -184,6 +184,9 @@ class TelegramChannel(Channel):
             ) from None
         me = self.bot.bot
         self.bot_id, self.bot_username = me.id, me.username or ""
+        if self.bot_username and not self.runtime.settings.telegram_bot_username:
+            # Invitation links (t.me/<bot>?start=ref_X) need the username: take it from getMe.
+            self.runtime.settings.telegram_bot_username = self.bot_username
         await self.application.start()
         self.runtime.core.senders[self.name] = self.send
         await self._forget_polls(utcnow() - self.poll_memory)

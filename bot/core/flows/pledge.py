@@ -17,6 +17,7 @@ from bot.core.events import TextEvent
 from bot.core.flows.info import format_sources
 from bot.core.formatting import escape
 from bot.core.i18n import N_
+from bot.core.invites import invitation
 from bot.core.menu import menu_item
 from bot.core.picker import get_kabupaten, kabupaten_buttons, kabupaten_of
 from bot.core.pledge import PLEDGE_ID, PledgeText
@@ -279,12 +280,16 @@ async def thanks(ctx: Context, *, greet: bool = True) -> None:
 
 
 async def invite_link(ctx: Context) -> tuple[str, str | None]:
-    """The user's invitation: ``(text to share, t.me link or None)``."""
+    """The user's invitation: ``(text to share, the link for their channel or None)``.
+
+    Every configured channel's link is in the text (the reader's own channel first); with none
+    configured (the simulator) it says what to send.
+    """
     code = (await pledge_repo.personal_code(ctx.session, ctx.user.id)).code
-    username = ctx.settings.telegram_bot_username
-    if username:
-        link = f"https://t.me/{username}?start=ref_{code}"
-        return link, link
+    inv = invitation(ctx.settings, code)
+    links = inv.links(ctx.user.channel)
+    if links:
+        return " ".join(links), links[0]
     how = ctx._("send “ref {code}” to Teman Pemilih").format(code=code)
     return how, None
 
@@ -301,9 +306,13 @@ async def share(ctx: Context) -> None:
     await ctx.log("pledge", "share_shown", link=link is not None)
     ctx.reply(ctx._("📣 Get your friends on board! Forward the next message to them:"))
     rows: list[list[Button]] = []
-    if link is not None:
+    if link is not None and link.startswith("https://t.me/"):
         share_url = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(message)}"
         rows.append([Button(ctx._("📣 Share on Telegram"), url=share_url)])
+    elif link is not None:
+        rows.append(
+            [Button(ctx._("📣 Share on WhatsApp"), url=f"https://wa.me/?text={quote(message)}")]
+        )
     rows.append([await reminder_button(ctx)])
     rows.append(menu_row(ctx))
     ctx.reply(escape(message), rows)
