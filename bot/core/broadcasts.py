@@ -239,7 +239,7 @@ def render_for(broadcast: Broadcast, t: Translator, default_locale: str) -> list
     """What a recipient with translator ``t`` receives."""
     texts = broadcast.texts or {}
     text = texts.get(t.locale) or texts.get(default_locale) or next(iter(texts.values()), "")
-    footer = t.gettext("_Don't want these messages? Send /berhenti._")
+    footer = t.gettext("_Don't want these messages? Send /stop._")
     return [Reply(f"{text}\n\n{footer}", [[Button(t.gettext("🏠 Menu"), payload="menu")]])]
 
 

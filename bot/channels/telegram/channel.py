@@ -237,8 +237,11 @@ class TelegramChannel(Channel):
         core = self.runtime.core
         infos = core.router.visible_commands()
         for locale in (None, *core.locales):
-            t = core.translator(locale or self.settings.default_locale)
-            commands = [BotCommand(info.name, t(info.description)[:256]) for info in infos]
+            lang = locale or self.settings.default_locale
+            t = core.translator(lang)
+            commands = [
+                BotCommand(info.name_for(lang), t(info.description)[:256]) for info in infos
+            ]
             await self._cosmetic(
                 "setMyCommands",
                 functools.partial(self.bot.set_my_commands, commands, language_code=locale),

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from bot.core.context import Context
 from bot.core.events import TextEvent
@@ -27,6 +28,7 @@ from bot.db import pledge_repo, repo
 from bot.db.models import Region
 
 FLOW = "pledge"
+JAKARTA = ZoneInfo("Asia/Jakarta")
 #: Regional counts below this are shown as "fewer than 10", so nobody can be singled out.
 PRIVACY_FLOOR = 10
 NAME_MAX = 32
@@ -46,7 +48,9 @@ def pledge_text(ctx: Context) -> PledgeText | None:
 # --------------------------------------------------------------------------- reading
 
 
-@router.command("janji", description=N_("the pledge against money politics"), order=30)
+@router.command(
+    "janji", description=N_("the pledge against money politics"), aliases=("pledge",), order=30
+)
 async def pledge_command(ctx: Context, args: tuple[str, ...]) -> None:
     await show_pledge(ctx)
 
@@ -72,7 +76,9 @@ async def show_pledge(ctx: Context) -> None:
     )
     if pledge is not None and signed:
         status = ctx._("✅ You signed this pledge on {date}.").format(
-            date=ctx.t.date(pledge.signed_at.date())
+            # The day in Jakarta time, like the certificate (a late-evening signature in WIB
+            # is still that day, not the next one in UTC).
+            date=ctx.t.date(pledge.signed_at.astimezone(JAKARTA).date())
         )
         rows = [
             [Button(ctx._("📣 Share my link"), payload=payload(FLOW, "share"))],
@@ -373,7 +379,7 @@ async def set_reminder(ctx: Context, on: bool) -> None:
         await ctx.log("pledge", "reminder_opt_in")
         text = ctx._(
             "🔔 Done! I'll remind you the evening before and the morning of voting day. "
-            "Send /berhenti any time to stop all reminders."
+            "Send /stop any time to stop all reminders."
         )
     else:
         await ctx.log("pledge", "reminder_opt_out")
