@@ -296,7 +296,7 @@ async def test_postcode_leads_to_tps_details(tps_runtime: Runtime) -> None:
     assert "Selong" in d.text and "2 TPS here" in d.text
     await d.press("TPS 001")
     assert "CONTOH – alamat fiktif" in d.text
-    assert "07.00–13.00 WIB" in d.text
+    assert "07.00–13.00 local time on voting day (WIB here)" in d.text
     assert "KTP-el" in d.text and "DPTb" in d.text and "DPK" in d.text
     assert "wheelchair" not in d.text and "kursi roda" in d.text  # accessibility notes as given
     urls = [b.url for r in d.replies for b in r.all_buttons() if b.url]
@@ -326,7 +326,7 @@ async def test_misspelt_kelurahan_is_found(tps_runtime: Runtime) -> None:
     await d.press("Kunden (Blora kota")
     assert "Kunden" in d.text and "2 TPS here" in d.text
     await d.press("TPS 002")
-    assert "07.00–13.00 WIB" in d.text
+    assert "07.00–13.00 local time on voting day (WIB here)" in d.text
     await d.say("/tps kab blora")
     assert d.buttons[0].startswith("Kabupaten Blora")
     await d.press("Kabupaten Blora")
@@ -362,18 +362,17 @@ async def test_kelurahan_without_tps_data_still_helps(tps_runtime: Runtime) -> N
     await d.say("/tps gunung")
     await d.press("Gunung (Kebayoran Baru")
     assert "don't have TPS data" in d.text
-    assert "07.00–13.00 WIB" in d.text and "Formulir Model A" in d.text
+    assert "07.00–13.00 local time on voting day (WIB here)" in d.text and "Formulir Model A" in d.text
     assert any(
         b.url == "https://cekdptonline.kpu.go.id" for r in d.replies for b in r.all_buttons()
     )
-    await d.say("/tps batu meja")
-    await d.press("Batu Meja (Sirimau")
+    await d.say("/tps batu meja")  # one place has exactly this name: straight to it
     await d.press("TPS 001")
-    assert "07.00–13.00 WIT" in d.text
+    assert "07.00–13.00 local time on voting day (WIT here)" in d.text
     await d.say("/tps ubud")
     await d.press("Ubud (Ubud")
     await d.press("TPS 001")
-    assert "07.00–13.00 WITA" in d.text
+    assert "07.00–13.00 local time on voting day (WITA here)" in d.text
 
 
 async def test_shared_location_names_the_nearest_tps(tps_runtime: Runtime) -> None:
