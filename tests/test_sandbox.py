@@ -195,3 +195,25 @@ def test_ctrl_c_at_the_terminal_says_goodbye_and_names_the_unsent_line(tmp_path:
         if proc.poll() is None:
             proc.kill()
         os.close(leader)
+
+
+async def test_segment_help_and_errors_in_the_users_language(runtime: Runtime) -> None:
+    from tests.broadcast_helpers import add_users
+    from tests.test_siaran import onboard
+    from tests.test_tps import load
+
+    await load(runtime.db, sample=False)
+    d = Dialog(runtime.core, user="vol")
+    await onboard(d, english=False)
+    await add_users(runtime, ["vol"], opted_in=False, role="volunteer")
+    await d.say("/siaran")
+    await d.say("Besok cek DPT, ya!")
+    assert "Siapa yang dapat?" in d.text and "province=Jateng" in d.text
+    await d.say("province=Atlantis")
+    assert "Segmen itu nggak bisa kupakai: nggak ada provinsi bernama “Atlantis”" in d.text
+    await d.say("bogus")
+    assert "istilah “bogus” nggak dikenal" in d.text
+    await d.say("province=Jateng,kabupaten=Blora")  # aliases from content/places.yaml
+    assert "nggak bisa kupakai" not in d.text
+    await d.say("channel=sim")
+    assert "pengguna simulator cuma ada di sandbox" in d.text
