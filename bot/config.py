@@ -20,6 +20,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from bot.core.events import UserRef
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///db/votebot.sqlite3"
+#: The simulator's own database: ``votebot chat`` and every ``--sandbox`` command use it.
+DEFAULT_SANDBOX_DATABASE_URL = "sqlite+aiosqlite:///db/sandbox.sqlite3"
 #: The Graph API base URL with its version (v26.0 is the newest documented version).
 DEFAULT_WHATSAPP_API_URL = "https://graph.facebook.com/v26.0"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
@@ -96,6 +99,12 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    #: The simulator's database, kept apart from the real one (``votebot chat``, ``--sandbox``).
+    sandbox_database_url: str = Field(
+        DEFAULT_SANDBOX_DATABASE_URL, validation_alias="VOTEBOT_SANDBOX_DATABASE_URL"
+    )
+    #: Work on the sandbox: its database, and simulator users count in segments and reports.
+    sandbox: bool = Field(False, validation_alias="VOTEBOT_SANDBOX")
     default_locale: str = Field("id", validation_alias="VOTEBOT_DEFAULT_LOCALE")
     content_dir: Path = Field(ROOT / "content", validation_alias="VOTEBOT_CONTENT_DIR")
     locales_dir: Path = Field(ROOT / "locales", validation_alias="VOTEBOT_LOCALES_DIR")
@@ -126,6 +135,8 @@ class Settings(BaseSettings):
     admin_chat_id: str | None = Field(None, validation_alias="ADMIN_CHAT_ID")
     #: The Telegram bot's username, for personal ``t.me`` deep links (e.g. TemanPemilihBot).
     telegram_bot_username: str | None = Field(None, validation_alias="TELEGRAM_BOT_USERNAME")
+    #: The bot's public WhatsApp number (digits with the country code), for ``wa.me`` links.
+    whatsapp_number: str | None = Field(None, validation_alias="WHATSAPP_NUMBER")
 
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_api_url: str = Field(DEFAULT_TELEGRAM_API_URL, validation_alias="TELEGRAM_API_URL")
@@ -189,10 +200,28 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL, e.g. https://bot.example.org")
         return value.strip().rstrip("/")
 
-    @field_validator("database_url")
+    @field_validator("database_url", "sandbox_database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
         return normalise_database_url(value)
+
+    @model_validator(mode="after")
+    def _use_sandbox(self) -> Settings:
+        if self.sandbox:
+            self.database_url = self.sandbox_database_url
+        return self
+
+    @field_validator("whatsapp_number")
+    @classmethod
+    def _check_whatsapp_number(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        digits = re.sub(r"[\s()+-]", "", value.strip())
+        if digits.startswith("0"):
+            raise ValueError("write it with the country code, e.g. 6281234567890 (not 0812…)")
+        if not digits.isdigit() or not 8 <= len(digits) <= 15:
+            raise ValueError("must be a phone number with its country code, e.g. 6281234567890")
+        return digits
 
     @field_validator("content_dir", "locales_dir")
     @classmethod

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 CHANNELS: list[str] = [
     "bot.channels.whatsapp:WhatsAppChannel",
     "bot.channels.telegram:TelegramChannel",
+    "bot.channels.sandbox:SandboxChannel",  # --sandbox only: prints what simulator users get
 ]
 #: Background services (``module:factory``) started with the server, e.g. the broadcast dispatcher;
 #: a factory takes the Runtime and the started channels and returns a Service or None.

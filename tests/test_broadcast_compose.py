@@ -45,9 +45,11 @@ def test_segment_grammar() -> None:
             parse_segment(bad)
 
 
-async def sizes(runtime: Runtime, expression: str) -> int:
+async def sizes(runtime: Runtime, expression: str, *, sandbox: bool = False) -> int:
     async with runtime.db.sessions() as s:
-        found = await audience_size(s, parse_segment(expression), default_locale="id", now=DAYTIME)
+        found = await audience_size(
+            s, parse_segment(expression), default_locale="id", now=DAYTIME, sandbox=sandbox
+        )
     return sum(found.values())
 
 
@@ -103,9 +105,13 @@ async def test_segment_selection(runtime: Runtime) -> None:
     assert await sizes(runtime, "referral=NOPE") == 0
     assert await sizes(runtime, "reminder") == 1
     assert await sizes(runtime, "active_days=30") == 2
-    assert await sizes(runtime, "channel=sim") == 1
+    # Simulator users count only in the sandbox, where every group includes them.
+    with pytest.raises(SegmentError, match="simulator users live in the sandbox"):
+        await sizes(runtime, "channel=sim")
+    assert await sizes(runtime, "channel=sim", sandbox=True) == 1
+    assert await sizes(runtime, "all", sandbox=True) == 5
     assert await sizes(runtime, "locale=id,active_days=30,pledged") == 1
-    with pytest.raises(SegmentError, match="no province called 'Atlantis'"):
+    with pytest.raises(SegmentError, match="no province called “Atlantis”"):
         await sizes(runtime, "province=Atlantis")
 
 

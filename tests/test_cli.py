@@ -34,7 +34,13 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
 def votebot(
     args: list[str], stdin: str, tmp_path: Path, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.sqlite3'}", **env}
+    full_env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'real.sqlite3'}",
+        # `votebot chat` and every --sandbox command use the simulator's own database.
+        "VOTEBOT_SANDBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'chat.sqlite3'}",
+        **env,
+    }
     full_env.pop("LOG_LEVEL", None)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],

@@ -18,18 +18,21 @@ def test_two_users_sign_in_the_simulator_and_the_second_sees_two(tmp_path: Path)
 
 
 def test_referral_create_and_list_with_counts(tmp_path: Path) -> None:
-    made = votebot(["referral", "create", "SMA Negeri 1 Blora", "--kind", "school"], "", tmp_path)
+    # The simulator has its own database: codes for trying it out are made with --sandbox.
+    made = votebot(
+        ["referral", "create", "SMA Negeri 1 Blora", "--kind", "school", "--sandbox"], "", tmp_path
+    )
     assert made.returncode == 0, made.stderr
     assert "Created school code SMANEGERI1BLORA for SMA Negeri 1 Blora" in made.stdout
-    assert "Invite: ref SMANEGERI1BLORA" in made.stdout
+    assert "Invite: send “ref SMANEGERI1BLORA” to the bot" in made.stdout
     tg = votebot(
-        ["referral", "create", "Rina", "--code", "rina-01"],
+        ["--sandbox", "referral", "create", "Rina", "--code", "rina-01"],
         "",
         tmp_path,
         TELEGRAM_BOT_USERNAME="TemanPemilihBot",
     )
-    assert "Invite: https://t.me/TemanPemilihBot?start=ref_RINA-01" in tg.stdout
-    taken = votebot(["referral", "create", "Other", "--code", "RINA-01"], "", tmp_path)
+    assert "Telegram: https://t.me/TemanPemilihBot?start=ref_RINA-01" in tg.stdout
+    taken = votebot(["referral", "create", "Other", "--code", "RINA-01", "--sandbox"], "", tmp_path)
     assert taken.returncode == 1 and "the code RINA-01 is taken" in taken.stderr
     bad = votebot(["referral", "create", "Other", "--code", "no spaces"], "", tmp_path)
     assert bad.returncode == 1 and "a code is 3-32 characters" in bad.stderr
@@ -54,7 +57,9 @@ def test_referral_create_and_list_with_counts(tmp_path: Path) -> None:
         tmp_path,
     )
     assert chat.returncode == 0, chat.stderr
-    listed = votebot(["referral", "list"], "", tmp_path)
+    real = votebot(["referral", "list"], "", tmp_path)
+    assert "No referral codes yet" in real.stdout  # nothing of the sandbox reaches real data
+    listed = votebot(["referral", "list", "--sandbox"], "", tmp_path)
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
     assert lines[0].split() == ["code", "kind", "name", "users", "pledges", "quizzes", "created"]
@@ -63,7 +68,7 @@ def test_referral_create_and_list_with_counts(tmp_path: Path) -> None:
     rina = next(line for line in lines if line.startswith("RINA-01"))
     assert rina.split()[-4:-1] == ["0", "0", "0"]
     assert not any(" user " in line for line in lines)
-    everything = votebot(["referral", "list", "--all"], "", tmp_path)
+    everything = votebot(["referral", "list", "--all", "--sandbox"], "", tmp_path)
     assert any(" user " in line for line in everything.stdout.splitlines())
 
 

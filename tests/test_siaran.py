@@ -40,7 +40,7 @@ async def test_a_volunteer_writes_picks_a_segment_and_sends(runtime: Runtime) ->
     assert "Who should get it?" in d.text
     await d.press("Everyone subscribed")
     assert "It will go to 3 people (all)" in d.text
-    assert "Jangan lupa cek DPT ya!" in d.text and "/berhenti" in d.text
+    assert "Jangan lupa cek DPT ya!" in d.text and "/stop" in d.text  # the footer in English
     await d.press("Send")
     assert "Broadcast #1 is queued for 3 people" in d.text
     async with runtime.db.sessions() as s:

@@ -23,13 +23,13 @@ def test_simulator_finds_a_tps_by_postcode_location_and_misspelt_name(tmp_path: 
     proc = votebot(["chat"], "\n".join(script) + "\n", tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "First start: loaded 90,148 regions" in proc.stderr
+    assert "First start: loaded 91,599 regions" in proc.stderr
     assert "Aku tahu 2 TPS di sini" in out
     assert "Alamat: CONTOH – alamat fiktif: Jl. Contoh Raya No. 1, Selong" in out
     assert "🗺️ OpenStreetMap → https://www.openstreetmap.org/?mlat=-6.233100" in out
     assert "Buka 07.00–13.00 waktu setempat di hari-H (di sini: WIB)" in out
     assert "TPS terdekat yang aku tahu: TPS 001 Selong, sekitar 50 m dari situ" in out
-    assert "Kunden (Blora kota, Kabupaten Blora) · 2 TPS" in out
+    assert "Kunden (Blora, Kabupaten Blora) · 2 TPS" in out
     assert "Traceback" not in proc.stderr
 
 

@@ -1,7 +1,10 @@
 """The terminal simulator: chat with the core over stdin/stdout, no token and no network.
 
 Buttons print as ``[1] Label``; typing the number or the exact label presses it. Lines starting with
-``!`` are simulator controls (``!help`` lists them).
+``!`` are simulator controls (``!help`` lists them). At a terminal, input has line editing and
+history (prompt_toolkit; the history stays in memory, never on disk); piped input is read line by
+line. Ctrl-C or Ctrl-D ends the chat with a goodbye, and a line typed but not sent is named, never
+dropped silently.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import shlex
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -33,7 +37,15 @@ CONTROLS = """Simulator controls:
   !media KIND         send a message the bot can't read (sticker, voice, photo, ...)
   !outbox             deliver what is queued for simulator users (poll results, notices)
   !help               this list
-  !quit               end the chat (so does end of input / Ctrl-D)"""
+  !quit               end the chat (so does end of input, Ctrl-D or Ctrl-C)"""
+GOODBYE = "Bye! (simulator closed)"
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    """Ctrl-C at the prompt, with whatever had been typed and not sent."""
+
+    pending: str
 
 
 class Simulator:
@@ -55,6 +67,8 @@ class Simulator:
         self.echo = echo
         self.buttons: list[Button] = []
         self._image_dir: Path | None = None
+        #: Run after every handled line (``votebot chat`` delivers queued broadcasts here).
+        self.after_line: Callable[[], Awaitable[None]] | None = None
 
     def _print(self, text: str = "") -> None:
         self.out.write(text + "\n")
@@ -86,6 +100,14 @@ class Simulator:
             if reply.request_location:
                 self._print("(share a location with: !location LAT LON)")
             self._print()
+
+    def print_raw(self, text: str) -> None:
+        self._print(text.rstrip("\n") + "\n")
+
+    def arrive(self, replies: list[Reply]) -> None:
+        """A message the bot sends on its own (a broadcast) reaches the user typing."""
+        self._print(f"📨 (a message arrives for {CHANNEL}:{self.user})")
+        self.show(replies)
 
     def _save_image(self, data: bytes, filename: str) -> str:
         if self._image_dir is None:
@@ -160,21 +182,53 @@ class Simulator:
 
     async def run(self, stdin: TextIO = sys.stdin) -> None:
         interactive = stdin.isatty()
+        read = self._terminal_reader() if interactive else None
         if interactive:
             self._print("Teman Pemilih simulator. Type /start to begin, !help for controls.\n")
         while True:
-            if interactive:
-                try:
-                    line = await asyncio.to_thread(input, "you> ")
-                except EOFError:
-                    self._print()
+            if read is not None:
+                got = await read()
+                if isinstance(got, Interrupted) or got is None:
+                    pending = got.pending.strip() if isinstance(got, Interrupted) else ""
+                    if pending:
+                        self._print(f"(not sent: “{pending}”)")
+                    self._print(GOODBYE)
                     return
+                line = got
             else:
                 line = await asyncio.to_thread(stdin.readline)
                 if not line:
                     return
             if not await self.feed(line):
+                if read is not None:
+                    self._print(GOODBYE)
                 return
+            if self.after_line is not None:
+                await self.after_line()
+
+    def _terminal_reader(self) -> Callable[[], Awaitable[str | Interrupted | None]]:
+        """A prompt with line editing and in-memory history; Ctrl-C hands back the typed text."""
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import InMemoryHistory
+        from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+
+        bindings = KeyBindings()
+
+        @bindings.add("c-c")
+        def _interrupt(event: KeyPressEvent) -> None:
+            event.app.exit(result=Interrupted(event.current_buffer.text))
+
+        session: PromptSession[str | Interrupted] = PromptSession(
+            history=InMemoryHistory(), key_bindings=bindings
+        )
+
+        async def read() -> str | Interrupted | None:
+            try:
+                return await session.prompt_async("you> ")
+            except (EOFError, KeyboardInterrupt):
+                return None
+
+        return read
 
 
 class SimulatorChannel:

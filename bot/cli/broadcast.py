@@ -26,7 +26,7 @@ from bot.core.timezones import WIB
 from bot.core.understanding.places import load_places
 from bot.db import repo
 from bot.db.models import User
-from bot.db.models_broadcast import QUEUED, SENDING
+from bot.db.models_broadcast import QUEUED, SENDING, Broadcast
 from bot.runtime import Runtime, open_runtime
 
 
@@ -187,7 +187,10 @@ def create(
             async with rt.db.sessions() as session:
                 try:
                     sizes = await audience_size(
-                        session, seg, default_locale=settings.default_locale
+                        session,
+                        seg,
+                        default_locale=settings.default_locale,
+                        sandbox=settings.sandbox,
                     )
                 except SegmentError as exc:
                     fail(f"--segment: {exc}", 2)
@@ -200,8 +203,10 @@ def create(
             if scheduled:
                 click.echo(f"Not before: {scheduled.astimezone(WIB):%Y-%m-%d %H:%M} WIB")
             click.echo(f"Expires:  {expiry.astimezone(WIB):%Y-%m-%d %H:%M} WIB")
-            for locale, text in texts.items():
-                click.echo(f"\n--- preview ({locale}) ---\n{to_terminal(text)}")
+            draft = Broadcast(texts=texts)
+            for locale in texts:
+                shown = bc.render_for(draft, rt.core.translator(locale), settings.default_locale)
+                click.echo(f"\n--- preview ({locale}) ---\n{to_terminal(shown[0].text)}")
             click.echo("")
             if total == 0:
                 fail("Nobody is in this segment; nothing created.")
@@ -388,7 +393,7 @@ def run_cmd(broadcast_id: int | None) -> None:
     settings = get_settings()
     classes = configured_channels(settings)
     if not classes:
-        fail(NO_CHANNEL)
+        fail(NO_CHANNEL + " Broadcasts to simulator users run with --sandbox.")
     sys.exit(run(_run(settings, classes, broadcast_id)))
 
 
@@ -465,12 +470,42 @@ async def _run(settings: Settings, classes: list[type], broadcast_id: int | None
         )
         if dispatcher.stopped:
             click.echo("Stopped early: run the same command again to resume where it stopped.")
+        stranded = await _stranded(rt, broadcast_id, {c.name for c in channels})
+        if stranded:
+            click.echo(
+                "Not sent: "
+                + ", ".join(f"{n} for {name}" for name, n in sorted(stranded.items()))
+                + " (no such channel configured here; simulator users need --sandbox)."
+            )
+            return 1
         return 0
     finally:
         for channel in channels:
             with contextlib.suppress(Exception):
                 await channel.stop()
         await rt.close()
+
+
+async def _stranded(rt: Runtime, broadcast_id: int | None, channels: set[str]) -> dict[str, int]:
+    """Rows still to send on channels this process cannot send on, per channel."""
+    from sqlalchemy import func, select
+
+    from bot.db.models_broadcast import PENDING, OutboxRow
+
+    stmt = (
+        select(OutboxRow.channel, func.count())
+        .join(Broadcast, Broadcast.id == OutboxRow.broadcast_id)
+        .where(
+            Broadcast.status == SENDING,
+            OutboxRow.status == PENDING,
+            OutboxRow.channel.not_in(channels),
+        )
+        .group_by(OutboxRow.channel)
+    )
+    if broadcast_id is not None:
+        stmt = stmt.where(OutboxRow.broadcast_id == broadcast_id)
+    async with rt.db.sessions() as session:
+        return {str(c): int(n) for c, n in (await session.execute(stmt)).all()}
 
 
 async def _figures(rt: Runtime, broadcast_id: int | None) -> tuple[int, int, int, int, int]:

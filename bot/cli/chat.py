@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.channels.simulator import GOODBYE, Simulator
 from bot.cli import fail, get_settings, run
 from bot.core.content import ContentErrors
 
 if TYPE_CHECKING:
+    from bot.channels.sandbox import SandboxChannel
     from bot.channels.simulator import Simulator
     from bot.runtime import Runtime
 
@@ -44,14 +46,18 @@ def command(user: str, locale: str | None) -> None:
     "[1] Label"; type the number or the label to press one. Lines starting with "!" are
     controls: !location LAT LON, !user ID, !media KIND, !help, !quit.
 
+    The simulator is a sandbox: it has its own database (VOTEBOT_SANDBOX_DATABASE_URL,
+    default db/sandbox.sqlite3, never the one `serve` uses) with sample TPS, and broadcasts
+    to simulator users are printed as they arrive. Other commands reach it with --sandbox.
+
     Example: printf '/start\\n1\\n' | votebot chat
     """
-    settings = get_settings()
+    settings = get_settings(sandbox=True)
     if "LOG_LEVEL" not in os.environ:
         logging.getLogger().setLevel(logging.WARNING)  # keep the chat transcript clean
 
     async def main() -> None:
-        from bot.channels.simulator import Simulator
+        from bot.channels.sandbox import SandboxChannel
         from bot.runtime import open_runtime
 
         try:
@@ -74,6 +80,9 @@ def command(user: str, locale: str | None) -> None:
                 echo=not sys.stdin.isatty(),
             )
             sim.outbox = lambda: deliver_outbox(runtime, sim)
+            channel = SandboxChannel(runtime, simulator=sim)
+            await channel.start()
+            sim.after_line = lambda: deliver_queued(runtime, channel, sim)
             await sim.run(sys.stdin)
         finally:
             await runtime.close()
@@ -81,4 +90,18 @@ def command(user: str, locale: str | None) -> None:
     try:
         run(main())
     except KeyboardInterrupt:
-        click.echo()
+        click.echo("\n" + GOODBYE)
+
+
+async def deliver_queued(runtime: Runtime, channel: SandboxChannel, sim: Simulator) -> None:
+    """Send what is due to simulator users now (after each line), as `serve` would."""
+    from bot.broadcast.dispatcher import Dispatcher
+
+    dispatcher = Dispatcher(runtime, {channel.name: channel}, poll_interval=0.02)
+    await dispatcher.run(until_done=True)
+    held = dispatcher.counters.held
+    if held:
+        sim.print_raw(
+            f"(quiet hours: {held} message(s) held; they arrive when the hours end, "
+            "see VOTEBOT_QUIET_HOURS)"
+        )

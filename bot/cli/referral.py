@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from bot.cli import fail, get_settings, run
 from bot.config import Settings
+from bot.core.invites import invitation, qr_png
 from bot.db.models_pledge import REFERRAL_KINDS
 
 
-def invite(settings: Settings, code: str) -> str:
-    if settings.telegram_bot_username:
-        return f"https://t.me/{settings.telegram_bot_username}?start=ref_{code}"
-    return f"ref {code}"
+def invite_lines(settings: Settings, code: str) -> list[str]:
+    """How people arrive with ``code``: each configured channel's link, else what to send."""
+    inv = invitation(settings, code)
+    lines = []
+    if inv.telegram:
+        lines.append(f"Telegram: {inv.telegram}")
+    if inv.whatsapp:
+        lines.append(f"WhatsApp: {inv.whatsapp}")
+    if not lines:
+        lines.append(
+            f"Invite: send “{inv.message}” to the bot (set TELEGRAM_BOT_USERNAME or "
+            "WHATSAPP_NUMBER for links and QR codes)"
+        )
+    return lines
 
 
 @click.group("referral")
@@ -30,15 +43,35 @@ def command() -> None:
     show_default=True,
     help="Who gets the code.",
 )
-def create(name: str, code: str | None, kind: str) -> None:
-    """Create a referral code for NAME and print its link.
+@click.option(
+    "--qr",
+    "qr",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write a QR code PNG of the invitation link to this file.",
+)
+@click.option(
+    "--qr-for",
+    type=click.Choice(["telegram", "whatsapp"]),
+    help="Which channel's link the QR code opens (default: Telegram if configured).",
+)
+def create(name: str, code: str | None, kind: str, qr: Path | None, qr_for: str | None) -> None:
+    """Create a referral code for NAME and print its invitation links.
 
-    Share the link (Telegram, when TELEGRAM_BOT_USERNAME is set) or tell people to send
-    "ref CODE" as their first message (WhatsApp).
+    Telegram: https://t.me/BOT?start=ref_CODE (TELEGRAM_BOT_USERNAME). WhatsApp:
+    https://wa.me/NUMBER?text=ref%20CODE (WHATSAPP_NUMBER). Without either, people send
+    "ref CODE" as their first message. --qr FILE writes a PNG to print on a poster.
     """
     settings = get_settings()
     if not name.strip():
         fail("NAME must not be empty")
+    if qr is not None:
+        probe = invitation(settings, "X")
+        if (qr_for or "telegram") == "telegram" and probe.telegram is None and qr_for:
+            fail("--qr-for telegram needs TELEGRAM_BOT_USERNAME")
+        if qr_for == "whatsapp" and probe.whatsapp is None:
+            fail("--qr-for whatsapp needs WHATSAPP_NUMBER")
+        if probe.telegram is None and probe.whatsapp is None:
+            fail("--qr needs a link: set TELEGRAM_BOT_USERNAME or WHATSAPP_NUMBER")
 
     async def main() -> str:
         from bot.db import pledge_repo
@@ -57,7 +90,16 @@ def create(name: str, code: str | None, kind: str) -> None:
     except ValueError as exc:
         fail(f"Cannot create the code: {exc}")
     click.echo(f"Created {kind} code {created} for {name.strip()}")
-    click.echo(f"Invite: {invite(settings, created)}")
+    for line in invite_lines(settings, created):
+        click.echo(line)
+    if qr is not None:
+        link = invitation(settings, created).link_for(qr_for or "telegram")
+        assert link is not None  # checked above
+        try:
+            qr.write_bytes(qr_png(link))
+        except OSError as exc:
+            fail(f"--qr: cannot write {qr}: {exc.strerror}")
+        click.echo(f"QR code ({link}) written to {qr}")
 
 
 @command.command("list")

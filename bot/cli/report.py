@@ -28,7 +28,7 @@ async def compute(settings: Settings, period: Period) -> dict[str, Any]:
     runtime = await open_runtime(settings)
     try:
         async with runtime.db.transaction() as session:
-            return await build_report(session, period)
+            return await build_report(session, period, sandbox=settings.sandbox)
     finally:
         await runtime.close()
 
@@ -40,7 +40,9 @@ async def write_events(settings: Settings, period: Period, out: Any) -> int:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(EVENT_COLUMNS)
         async with runtime.db.transaction() as session:
-            async for row in export_events(session, period, runtime.require_secret()):
+            async for row in export_events(
+                session, period, runtime.require_secret(), sandbox=settings.sandbox
+            ):
                 writer.writerow(row)
                 n += 1
     finally:

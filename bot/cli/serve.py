@@ -15,7 +15,9 @@ from bot.server import NO_CHANNEL, configured_channels, serve
 def command() -> None:
     """Run every configured channel (Telegram, WhatsApp), the web app and background jobs.
 
-    Applies database migrations on start. Stops cleanly on SIGTERM or Ctrl-C.
+    Applies database migrations on start. Stops cleanly on SIGTERM or Ctrl-C. With --sandbox
+    it serves the simulator's database (sample TPS included) and delivers broadcasts to
+    simulator users by printing them.
     """
     settings = get_settings()
     try:
@@ -25,7 +27,13 @@ def command() -> None:
     if not channels:
         click.echo(NO_CHANNEL, err=True)
         sys.exit(1)
+    if any(c.name == "whatsapp" for c in channels) and not settings.whatsapp_number:
+        click.echo(
+            "Note: WHATSAPP_NUMBER is not set, so share messages and referral links cannot "
+            "point to the bot on WhatsApp.",
+            err=True,
+        )
     from bot.tps.bootstrap import prepare
 
-    run(prepare(settings, echo=lambda line: click.echo(line, err=True)))
+    run(prepare(settings, echo=lambda line: click.echo(line, err=True), sample=settings.sandbox))
     sys.exit(run(serve(settings)))

@@ -39,7 +39,7 @@ from bot.config import Settings
 from bot.core import consent as consents
 from bot.core.content import Cited, ContentError, ContentErrors, Source, parse_document
 from bot.core.facts import FactLedger, check_references, load_facts
-from bot.core.formatting import escape
+from bot.core.formatting import escape, unwrap_soft_breaks
 from bot.core.i18n import Translator
 from bot.core.replies import Button, Reply
 from bot.core.roles import ADMIN, actor_of, audit, can_broadcast
@@ -155,7 +155,10 @@ def parse_broadcast_file(
                 doc.error("text before the first '# <locale>' line (e.g. '# id')", number)
             )
             break
-    texts = {locale: doc.fill("\n".join(body).strip(), locale) for locale, body in bodies.items()}
+    texts = {
+        locale: doc.fill(unwrap_soft_breaks("\n".join(body).strip()), locale)
+        for locale, body in bodies.items()
+    }
     for locale, text in texts.items():
         if not text:
             errors.append(doc.error(f"the '{locale}' section is empty", starts[locale]))
@@ -245,7 +248,7 @@ def render_for(broadcast: Broadcast, t: Translator, default_locale: str) -> list
     """What a recipient with translator ``t`` receives."""
     texts = broadcast.texts or {}
     text = texts.get(t.locale) or texts.get(default_locale) or next(iter(texts.values()), "")
-    footer = t.gettext("_Don't want these messages? Send /berhenti._")
+    footer = t.gettext("_Don't want these messages? Send /stop._")
     extra = [[b] for hook in BUTTON_HOOKS for b in hook(broadcast, t)]
     menu = [Button(t.gettext("🏠 Menu"), payload="menu")]
     return [Reply(f"{text}\n\n{footer}", [*extra, menu])]
@@ -305,7 +308,12 @@ async def create_broadcast(
     session.add(broadcast)
     await session.flush()
     query = await audience_query(
-        session, segment, default_locale=settings.default_locale, now=now, consent_kind=consent
+        session,
+        segment,
+        default_locale=settings.default_locale,
+        now=now,
+        consent_kind=consent,
+        sandbox=settings.sandbox,
     )
     if only is not None:
         query = query.where(User.id.in_(only))

@@ -19,6 +19,32 @@ from markdown_it import MarkdownIt
 _ESCAPE_RE = re.compile(r"([\\`*_\[\]()#+\-.!|{}>~<&])")
 
 
+_BLOCK_START_RE = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|>|#)")
+
+
+def unwrap_soft_breaks(markdown: str) -> str:
+    """Join the lines of each paragraph with spaces (a single newline in content is a wrap).
+
+    Blank lines, list items, quotes, headings and hard breaks (two trailing spaces or ``\\``)
+    stay as they are. Content files use this; what volunteers type keeps its line breaks.
+    """
+    out: list[str] = []
+    for line in markdown.split("\n"):
+        prev = out[-1] if out else ""
+        joinable = (
+            out
+            and prev.strip()
+            and line.strip()
+            and not _BLOCK_START_RE.match(line)
+            and not prev.endswith(("  ", "\\"))
+        )
+        if joinable:
+            out[-1] = prev.rstrip() + " " + line.strip()
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def escape(text: str) -> str:
     """Escape text so that it is shown literally, never as formatting."""
     return _ESCAPE_RE.sub(r"\\\1", text)

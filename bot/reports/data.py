@@ -40,6 +40,10 @@ class DateError(ValueError):
     """A DATE that is not YYYY-MM-DD, or a range that ends before it starts."""
 
 
+#: The simulator's channel: its users are left out of reports on real data.
+SIMULATOR = "sim"
+
+
 def parse_day(value: str, what: str = "date") -> date:
     try:
         return date.fromisoformat(value.strip())
@@ -101,10 +105,13 @@ async def experiment_rows(
 class Report:
     """Builds the sections for one period from one session."""
 
-    def __init__(self, session: AsyncSession, period: Period) -> None:
+    def __init__(self, session: AsyncSession, period: Period, *, sandbox: bool = False) -> None:
         self.s = session
         self.p = period
         self.dialect = session.get_bind().dialect.name
+        #: Simulator users count only in the sandbox (real data never mixes them in).
+        self.scope: list[ColumnElement[bool]] = [] if sandbox else [E.channel != SIMULATOR]
+        self.user_scope: list[ColumnElement[bool]] = [] if sandbox else [User.channel != SIMULATOR]
 
     # -- helpers ----------------------------------------------------------------------------
     def day(self) -> ColumnElement[str]:
@@ -114,7 +121,7 @@ class Report:
         return func.substr(E.created_at, 1, 10)
 
     def in_period(self, *names: tuple[str, str], upto_only: bool = False) -> ColumnElement[bool]:
-        conds: list[ColumnElement[bool]] = [E.created_at < self.p.end]
+        conds: list[ColumnElement[bool]] = [E.created_at < self.p.end, *self.scope]
         if self.p.start is not None and not upto_only:
             conds.append(E.created_at >= self.p.start)
         if len(names) == 1:
@@ -140,7 +147,9 @@ class Report:
         """
         day = self.day()
         cols: list[Any] = [day] if by_day else []
-        stmt = select(*cols, func.count(distinct(E.user_id))).where(*where, E.user_id.is_not(None))
+        stmt = select(*cols, func.count(distinct(E.user_id))).where(
+            *where, E.user_id.is_not(None), *self.scope
+        )
         if by_day:
             stmt = stmt.group_by(day)
         out: Counter[str] = Counter()
@@ -237,7 +246,7 @@ class Report:
         )
         by_locale = await self.rows(
             select(User.locale, func.count())
-            .where(User.created_at < self.p.end)
+            .where(User.created_at < self.p.end, *self.user_scope)
             .group_by(User.locale)
         )
         province = Region.__table__.alias("province")
@@ -250,7 +259,7 @@ class Report:
                 province,
                 province.c.id == func.coalesce(place.c.province_id, place.c.id),
             )
-            .where(User.created_at < self.p.end)
+            .where(User.created_at < self.p.end, *self.user_scope)
             .group_by(province.c.name)
         )
         msg = E.event_type == "message"
@@ -550,9 +559,11 @@ class Report:
         return {"joined": sum(users.values()), "codes": rows}
 
 
-async def build_report(session: AsyncSession, period: Period) -> dict[str, Any]:
-    """Every section, keyed as in :data:`SECTIONS`."""
-    report = Report(session, period)
+async def build_report(
+    session: AsyncSession, period: Period, *, sandbox: bool = False
+) -> dict[str, Any]:
+    """Every section, keyed as in :data:`SECTIONS` (simulator users only with ``sandbox``)."""
+    report = Report(session, period, sandbox=sandbox)
     return {name: await getattr(report, name)() for name in SECTIONS}
 
 
@@ -579,10 +590,12 @@ EVENT_COLUMNS = ["created_at", "user", "channel", "event_type", "name", "propert
 
 
 async def export_events(
-    session: AsyncSession, period: Period, secret: str
+    session: AsyncSession, period: Period, secret: str, *, sandbox: bool = False
 ) -> AsyncIterator[list[str]]:
     """The log's rows in ``period``, oldest first, with pseudonymised user ids."""
     conds = [E.created_at < period.end]
+    if not sandbox:
+        conds.append(E.channel != SIMULATOR)
     if period.start is not None:
         conds.append(E.created_at >= period.start)
     stmt = (

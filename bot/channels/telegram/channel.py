@@ -139,6 +139,9 @@ class TelegramChannel(TelegramDelivery, Channel):
             ) from None
         me = self.bot.bot
         self.bot_id, self.bot_username = me.id, me.username or ""
+        if self.bot_username and not self.runtime.settings.telegram_bot_username:
+            # Invitation links (t.me/<bot>?start=ref_X) need the username: take it from getMe.
+            self.runtime.settings.telegram_bot_username = self.bot_username
         if not self.webhook_url:
             # Before anything else: a second poller must not touch the first one's bot.
             self.poller = Poller(self)
@@ -194,8 +197,11 @@ class TelegramChannel(TelegramDelivery, Channel):
         core = self.runtime.core
         infos = core.router.visible_commands()
         for locale in (None, *core.locales):
-            t = core.translator(locale or self.settings.default_locale)
-            commands = [BotCommand(info.name, t(info.description)[:256]) for info in infos]
+            lang = locale or self.settings.default_locale
+            t = core.translator(lang)
+            commands = [
+                BotCommand(info.name_for(lang), t(info.description)[:256]) for info in infos
+            ]
             await self._cosmetic(
                 "setMyCommands",
                 functools.partial(self.bot.set_my_commands, commands, language_code=locale),

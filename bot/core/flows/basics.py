@@ -191,7 +191,7 @@ async def unsubscribe(ctx: Context, *, via: str) -> None:
     ctx.reply(
         ctx._(
             "Done: I won't send you reminders any more. You can still chat with me any time. "
-            "To get reminders again, send /langganan or START."
+            "To get reminders again, send /subscribe or START."
         ),
         [[Button(ctx._("🏠 Menu"), payload="menu")]],
     )
@@ -242,8 +242,9 @@ async def subscribe(ctx: Context, *, via: str) -> None:
     ctx.reply(
         ctx._(
             "You're subscribed: I'll send you the occasional important reminder. "
-            "Send /berhenti or STOP any time to stop them."
-        )
+            "Send /stop or STOP any time to stop them."
+        ),
+        [[Button(ctx._("🏠 Menu"), payload="menu")]],
     )
     await show_consents(ctx)
 
@@ -323,7 +324,7 @@ async def help_button(ctx: Context, args: list[str]) -> None:
 
 async def send_help(ctx: Context) -> None:
     lines = [
-        f"/{escape(info.name)} — {ctx._(info.description)}"
+        f"/{escape(info.name_for(ctx.locale))} — {ctx._(info.description)}"
         for info in ctx.core.router.visible_commands()
     ]
     ctx.reply(

@@ -29,7 +29,7 @@ REGISTRATION_PAGE = "check-registration"
 
 
 @router.command(
-    "jadwal", description=N_("countdown to voting day"), aliases=("calendar",), order=50
+    "jadwal", description=N_("countdown to voting day"), aliases=("dates", "calendar"), order=50
 )
 async def calendar_command(ctx: Context, args: tuple[str, ...]) -> None:
     await show_calendar(ctx)

@@ -11,12 +11,14 @@ import re
 import unicodedata
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from bot.core.context import Context
 from bot.core.events import TextEvent
 from bot.core.flows.info import format_sources
 from bot.core.formatting import escape
 from bot.core.i18n import N_
+from bot.core.invites import invitation
 from bot.core.menu import menu_item
 from bot.core.picker import get_kabupaten, kabupaten_buttons, kabupaten_of
 from bot.core.pledge import PLEDGE_ID, PledgeText
@@ -26,6 +28,7 @@ from bot.db import pledge_repo
 from bot.db.models import Region
 
 FLOW = "pledge"
+JAKARTA = ZoneInfo("Asia/Jakarta")
 #: Regional counts below this are shown as "fewer than 10", so nobody can be singled out.
 PRIVACY_FLOOR = 10
 NAME_MAX = 32
@@ -45,7 +48,9 @@ def pledge_text(ctx: Context) -> PledgeText | None:
 # --------------------------------------------------------------------------- reading
 
 
-@router.command("janji", description=N_("the pledge against money politics"), order=30)
+@router.command(
+    "janji", description=N_("the pledge against money politics"), aliases=("pledge",), order=30
+)
 async def pledge_command(ctx: Context, args: tuple[str, ...]) -> None:
     await show_pledge(ctx)
 
@@ -71,7 +76,9 @@ async def show_pledge(ctx: Context) -> None:
     )
     if pledge is not None and signed:
         status = ctx._("✅ You signed this pledge on {date}.").format(
-            date=ctx.t.date(pledge.signed_at.date())
+            # The day in Jakarta time, like the certificate (a late-evening signature in WIB
+            # is still that day, not the next one in UTC).
+            date=ctx.t.date(pledge.signed_at.astimezone(JAKARTA).date())
         )
         rows = [
             [Button(ctx._("📣 Share my link"), payload=payload(FLOW, "share"))],
@@ -279,12 +286,16 @@ async def thanks(ctx: Context, *, greet: bool = True) -> None:
 
 
 async def invite_link(ctx: Context) -> tuple[str, str | None]:
-    """The user's invitation: ``(text to share, t.me link or None)``."""
+    """The user's invitation: ``(text to share, the link for their channel or None)``.
+
+    Every configured channel's link is in the text (the reader's own channel first); with none
+    configured (the simulator) it says what to send.
+    """
     code = (await pledge_repo.personal_code(ctx.session, ctx.user.id)).code
-    username = ctx.settings.telegram_bot_username
-    if username:
-        link = f"https://t.me/{username}?start=ref_{code}"
-        return link, link
+    inv = invitation(ctx.settings, code)
+    links = inv.links(ctx.user.channel)
+    if links:
+        return " ".join(links), links[0]
     how = ctx._("send “ref {code}” to Teman Pemilih").format(code=code)
     return how, None
 
@@ -301,9 +312,13 @@ async def share(ctx: Context) -> None:
     await ctx.log("pledge", "share_shown", link=link is not None)
     ctx.reply(ctx._("📣 Get your friends on board! Forward the next message to them:"))
     rows: list[list[Button]] = []
-    if link is not None:
+    if link is not None and link.startswith("https://t.me/"):
         share_url = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(message)}"
         rows.append([Button(ctx._("📣 Share on Telegram"), url=share_url)])
+    elif link is not None:
+        rows.append(
+            [Button(ctx._("📣 Share on WhatsApp"), url=f"https://wa.me/?text={quote(message)}")]
+        )
     rows.append([await reminder_button(ctx)])
     rows.append(menu_row(ctx))
     ctx.reply(escape(message), rows)
@@ -363,7 +378,7 @@ async def set_reminder(ctx: Context, on: bool) -> None:
         await ctx.log("pledge", "reminder_opt_in")
         text = ctx._(
             "🔔 Done! I'll remind you the evening before and the morning of voting day. "
-            "Send /berhenti any time to stop all reminders."
+            "Send /stop any time to stop all reminders."
         )
     else:
         await ctx.log("pledge", "reminder_opt_out")

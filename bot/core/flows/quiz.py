@@ -698,6 +698,11 @@ def name_problem(ctx: Context, exc: InvalidName, limit: int) -> str:
         )
     if exc.reason == "letters":
         return ctx._("A name needs letters. Please try again.")
+    if exc.reason == "emoji":
+        return ctx._(
+            "Emoji can't be printed on the certificate (they'd show up as boxes). "
+            "Please send your name without them. 🙂"
+        )
     return ctx._("Please send a name of 2 to {max} characters.").format(max=limit)
 
 

@@ -67,7 +67,7 @@ async def start(ctx: Context) -> None:
         ctx._(
             "🚨 Let's prepare your report to **Bawaslu** (the election supervisory body). I'll "
             "ask a few short questions. Write only what you're comfortable sharing, and never "
-            "your NIK. Type “batal” or tap Cancel to stop at any time.\n\n"
+            "your NIK. Type “cancel” or tap Cancel to stop at any time.\n\n"
             "What kind of money politics was it?"
         ),
         [*rows, cancel_row(ctx)],
@@ -168,7 +168,7 @@ async def report_state(ctx: Context, event: Any) -> bool:
     if step in ("category", "consent"):
         # Not handed to the understanding layer: what someone types here may be part of their
         # report, and unanswered text would reach the team's question queue.
-        ctx.reply(ctx._("Please tap one of the buttons above (or type “batal” to cancel)."))
+        ctx.reply(ctx._("Please tap one of the buttons above (or type “cancel” to stop)."))
         return True
     if step in ("what", "when", "where", "where_pick", "who", "evidence"):
         key = "where" if step == "where_pick" else step

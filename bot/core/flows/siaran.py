@@ -23,6 +23,9 @@ from bot.db.models_broadcast import AWAITING_APPROVAL, Broadcast
 
 FLOW = "siaran"
 MAX_TEXT = 3000
+SEGMENT_TERMS = "all, locale=, province=, kabupaten=, channel=, referral=, active_days=, " + (
+    "pledged, quiz_finished, reminder"
+)
 
 #: Segment presets offered as buttons: key → (label, expression).
 PRESETS: dict[str, tuple[str, str]] = {
@@ -134,13 +137,17 @@ async def ask_segment(ctx: Context) -> None:
                 ]
             )
     rows.append(_cancel_button(ctx))
-    ctx.reply(
-        ctx._(
-            "Who should get it? Pick a group, or type a segment such as "
-            "“locale=id,province=Jawa Tengah,pledged”."
-        ),
-        rows,
-    )
+    text = ctx._(
+        "Who should get it? Pick a group, or type a segment such as "
+        "“locale=id,province=Jateng,pledged” (terms: {terms})."
+    ).format(terms=SEGMENT_TERMS)
+    if ctx.settings.sandbox:
+        text += "\n\n" + ctx._(
+            "🧪 This is the sandbox: simulator users count in every group, and each of them "
+            "gets the broadcast printed in the simulator, the way it would arrive. Real users "
+            "never see it."
+        )
+    ctx.reply(text, rows)
 
 
 async def preview(ctx: Context, expression: str) -> None:
@@ -148,13 +155,16 @@ async def preview(ctx: Context, expression: str) -> None:
     try:
         segment = parse_segment(expression, places_of(ctx.content))
         sizes = await audience_size(
-            ctx.session, segment, default_locale=ctx.settings.default_locale
+            ctx.session,
+            segment,
+            default_locale=ctx.settings.default_locale,
+            sandbox=ctx.settings.sandbox,
         )
     except SegmentError as exc:
         await ctx.log("siaran", "bad_segment")
         ctx.reply(
             ctx._("I couldn't use that segment: {error}. Pick a group or try again.").format(
-                error=str(exc)
+                error=exc.translate(ctx._)
             ),
             [_cancel_button(ctx)],
         )

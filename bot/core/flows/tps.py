@@ -18,36 +18,42 @@ from urllib.parse import quote
 from bot.core.context import Context
 from bot.core.engine import looks_like_nik
 from bot.core.events import LocationEvent, TextEvent
-from bot.core.flows.info import format_sources, with_facts
+from bot.core.flows.tps_guide import (
+    by_location,
+    honest_intro,
+    info_buttons,
+    menu_row,
+    pick_button,
+    voting_day_text,
+)
 from bot.core.formatting import escape
 from bot.core.i18n import N_
 from bot.core.menu import menu_item
 from bot.core.regions import (
+    EXACT,
+    PREFIX,
     RegionPath,
     children,
     region_path,
     region_paths,
     regions_by_postcode,
-    search_regions,
+    search_regions_scored,
 )
 from bot.core.replies import Button
 from bot.core.router import StaleButton, normalise_keyword, payload, router
 from bot.core.understanding.content import places_of
 from bot.db.models import Region
 from bot.db.models_tps import Tps
-from bot.tps.store import nearest_tps, tps_counts, tps_in_region
+from bot.tps.store import tps_counts, tps_in_region
 
 FLOW = "tps"
 PAGE = 8
-CEKDPT_URL = "https://cekdptonline.kpu.go.id"
+#: Indonesia's 38 provinces fit two pages.
+PROVINCE_PAGE = 19
 POSTCODE_RE = re.compile(r"\d{5}")
 METHODS = {"p": "postcode", "n": "name", "r": "region", "s": "saved", "v": "tps"}
 
 menu_item("tps", N_("📍 Find your TPS"), payload("tps", "start"), order=15)
-
-
-def menu_row(ctx: Context) -> list[Button]:
-    return [Button(ctx._("🏠 Menu"), payload="menu")]
 
 
 def _int(value: str) -> int:
@@ -83,12 +89,6 @@ def region_label(path: RegionPath) -> str:
     return r.name
 
 
-def distance_text(ctx: Context, metres: float) -> str:
-    if metres < 1000:
-        return ctx._("{n} m").format(n=ctx.t.number(max(10, round(metres, -1))))
-    return ctx._("{n} km").format(n=ctx.t.number(round(metres / 1000, 1)))
-
-
 # --------------------------------------------------------------------------- entry points
 
 
@@ -116,7 +116,7 @@ async def tps_command(ctx: Context, args: tuple[str, ...]) -> None:
 
 async def prompt(ctx: Context, *, replace: bool = False) -> None:
     ctx.set_state(FLOW, "query")
-    rows = [[Button(ctx._("🗺️ Pick my area step by step"), payload=payload("tps", "pick", 0, 0))]]
+    rows = [*info_buttons(ctx), [pick_button(ctx)]]
     if ctx.user.region_id is not None:
         saved = await ctx.session.get(Region, ctx.user.region_id)
         if saved is not None and saved.level == "kelurahan":
@@ -124,18 +124,7 @@ async def prompt(ctx: Context, *, replace: bool = False) -> None:
             rows.append([Button(label, payload=payload("tps", "k", saved.id, 0, "s"))])
     rows.append(menu_row(ctx))
     await ctx.log("flow", "tps_start")
-    ctx.reply(
-        ctx._(
-            "📍 **Find your TPS**\n\n"
-            "Send me your **postcode** (5 digits) or the name of your **kelurahan/desa**, "
-            "kecamatan or kabupaten/kota. You can also **share your location**, or pick your "
-            "area step by step.\n\n"
-            "I never need your NIK for this."
-        ),
-        rows,
-        request_location=True,
-        replace=replace,
-    )
+    ctx.reply(await honest_intro(ctx), rows, request_location=True, replace=replace)
 
 
 @router.state(FLOW)
@@ -279,7 +268,8 @@ def _tps_suffix(ctx: Context, label: str, count: int) -> str:
 async def by_name(ctx: Context, text: str) -> None:
     # Aliases from content/places.yaml first: "jaksel" → "jakarta selatan", "sby" → "surabaya".
     query = places_of(ctx.content).search_text(text)
-    found = await search_regions(ctx.session, query, limit=PAGE)
+    scored = await search_regions_scored(ctx.session, query, limit=PAGE)
+    found = [region for region, _ in scored]
     if not found:
         await ctx.log("tps", "tps_lookup", method="name", found=False)
         ctx.reply(
@@ -298,8 +288,15 @@ async def by_name(ctx: Context, text: str) -> None:
             request_location=True,
         )
         return
-    if len(found) == 1 and found[0].level == "kelurahan":
-        await show_kelurahan(ctx, found[0].id, 0, "n")
+    exact = [region for region, score in scored if score >= EXACT]
+    if len(exact) == 1 and len([r for r, score in scored if score >= PREFIX]) == 1:
+        # One place has exactly that name (aliases spelled out): go there. A near spelling is
+        # never taken for granted, even when it is the only one: the user picks it below.
+        if exact[0].level == "kelurahan":
+            await show_kelurahan(ctx, exact[0].id, 0, "n")
+        else:
+            await ctx.log("tps", "tps_lookup", method="name", found=True)
+            await picker(ctx, exact[0].id, 0)
         return
     paths = await region_paths(ctx.session, found)
     counts = await tps_counts(ctx.session, [r.id for r in found if r.level == "kelurahan"])
@@ -316,7 +313,13 @@ async def by_name(ctx: Context, text: str) -> None:
         [Button(ctx._("🗺️ Pick my area step by step"), payload=payload("tps", "pick", 0, 0))]
     )
     rows.append(menu_row(ctx))
-    ctx.reply(ctx._("Which one do you mean? Pick the closest match:"), rows)
+    if exact:
+        ask = ctx._("Which one do you mean? Pick the closest match:")
+    else:
+        ask = ctx._("I didn't find “{query}” exactly. Did you mean one of these?").format(
+            query=escape(_short(text, 60))
+        )
+    ctx.reply(ask, rows)
 
 
 PICK_PROMPTS = {
@@ -337,7 +340,8 @@ async def picker(ctx: Context, region_id: int, page: int) -> None:
             await show_kelurahan(ctx, parent.id, 0, "r")
             return
     items = await children(ctx.session, parent.id if parent else None)
-    pages = max(1, (len(items) + PAGE - 1) // PAGE)
+    size = PAGE if parent else PROVINCE_PAGE
+    pages = max(1, (len(items) + size - 1) // size)
     if page >= pages:
         raise StaleButton
     if not items:
@@ -349,7 +353,7 @@ async def picker(ctx: Context, region_id: int, page: int) -> None:
             [menu_row(ctx)],
         )
         return
-    shown = items[page * PAGE : (page + 1) * PAGE]
+    shown = items[page * size : (page + 1) * size]
     rows = []
     for r in shown:
         target = payload("tps", "k", r.id, 0, "r") if r.level == "kelurahan" else None
@@ -367,99 +371,6 @@ async def picker(ctx: Context, region_id: int, page: int) -> None:
             page=ctx.t.number(page + 1), pages=ctx.t.number(pages)
         )
     ctx.reply(text, rows, replace=region_id > 0 or page > 0)
-
-
-async def by_location(ctx: Context, lat: float, lon: float) -> None:
-    found = await nearest_tps(ctx.session, lat, lon, limit=3)
-    await ctx.log("tps", "tps_lookup", method="location", found=bool(found))
-    if not found:
-        ctx.reply(
-            ctx._(
-                "Thanks for the location! I don't have any TPS data within about 100 km of "
-                "it. My data is only as complete as what has been imported, so try your "
-                "postcode or the name of your kelurahan/desa instead."
-            ),
-            [
-                [
-                    Button(
-                        ctx._("🗺️ Pick my area step by step"), payload=payload("tps", "pick", 0, 0)
-                    )
-                ],
-                menu_row(ctx),
-            ],
-        )
-        return
-    paths = await region_paths(
-        ctx.session,
-        [r for r in [await ctx.session.get(Region, t.region_id) for t, _ in found] if r],
-    )
-    nearest, metres = found[0]
-    lines = [
-        ctx._(
-            "Thanks for the location! 📍 The nearest TPS I know is **{tps}**, "
-            "about {distance} away."
-        ).format(
-            tps=escape(_tps_name(ctx, nearest, paths.get(nearest.region_id))),
-            distance=distance_text(ctx, metres),
-        ),
-    ]
-    if len(found) > 1:
-        lines.append(ctx._("Also nearby:"))
-        lines.extend(
-            f"- {escape(_tps_name(ctx, t, paths.get(t.region_id)))}: {distance_text(ctx, d)}"
-            for t, d in found[1:]
-        )
-    lines.append(
-        ctx._(
-            "The nearest TPS isn't always yours: you vote at the TPS where you are registered. "
-            "Check yours at cekdptonline.kpu.go.id."
-        )
-    )
-    rows = [
-        [Button(_tps_name(ctx, t, paths.get(t.region_id)), payload=payload("tps", "v", t.id))]
-        for t, _ in found
-    ]
-    rows.append(menu_row(ctx))
-    ctx.reply("\n".join(lines[:1]) + "\n\n" + "\n".join(lines[1:]), rows)
-
-
-def _tps_name(ctx: Context, tps: Tps, path: RegionPath | None) -> str:
-    where = path.region.name if path else ""
-    return ctx._("TPS {number} {place}").format(number=f"{tps.number:03d}", place=where).strip()
-
-
-# --------------------------------------------------------------------------- results
-
-
-def voting_day_text(ctx: Context, timezone: str | None) -> str:
-    """Hours and what to bring, every rule from the facts ledger (with its sources).
-
-    Short enough for one WhatsApp interactive body (1024 characters) with the TPS details and
-    links; what DPTb and DPK voters bring, and when they vote, is a tap away."""
-    if timezone:
-        hours = ctx._("🕖 Open **{{fact:tps-hours}}** on voting day (here: {zone}).")
-    else:
-        hours = ctx._("🕖 Open **{{fact:tps-hours}}** on voting day.")
-    template = "\n".join(
-        [
-            hours,
-            ctx._("🪪 On the DPT? Bring {{fact:bring-dpt}}."),
-            ctx._("On the DPTb or DPK? Tap “🎒 What to bring”."),
-        ]
-    )
-    text, sources = with_facts(ctx, template)
-    if timezone:
-        text = text.replace("{zone}", timezone)
-    return text + "\n\n" + format_sources(ctx, sources)
-
-
-def info_buttons(ctx: Context) -> list[list[Button]]:
-    return [
-        [
-            Button(ctx._("✅ Check my registration"), url=CEKDPT_URL),
-            Button(ctx._("🎒 What to bring"), payload=payload("page", "what-to-bring")),
-        ]
-    ]
 
 
 def save_button(ctx: Context, region_id: int) -> list[list[Button]]:

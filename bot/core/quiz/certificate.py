@@ -24,11 +24,23 @@ _DIGITS_RE = re.compile(r"\d")
 
 
 class InvalidName(ValueError):
-    """The name cannot go on a certificate; ``reason`` is ``length``, ``digits`` or ``letters``."""
+    """The name cannot go on a certificate: ``reason`` is ``length``, ``digits``, ``letters`` or
+    ``emoji``."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def _is_emoji(char: str) -> bool:
+    """Pictographs and symbols the certificate's font cannot draw (they would print as boxes)."""
+    code = ord(char)
+    return (
+        unicodedata.category(char) == "So"
+        or 0x1F000 <= code <= 0x1FAFF
+        or 0x2600 <= code <= 0x27BF
+        or 0xFE00 <= code <= 0xFE0F
+    )
 
 
 def clean_name(raw: str, max_length: int = MAX_NAME) -> str:
@@ -41,6 +53,8 @@ def clean_name(raw: str, max_length: int = MAX_NAME) -> str:
     text = "".join(c for c in text if not unicodedata.category(c).startswith("C"))
     if len(_DIGITS_RE.findall(text)) >= 5:
         raise InvalidName("digits")
+    if any(_is_emoji(c) for c in text):
+        raise InvalidName("emoji")
     if not any(c.isalpha() for c in text):
         raise InvalidName("letters")
     if not 2 <= len(text) <= max_length:
