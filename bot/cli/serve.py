@@ -8,23 +8,21 @@ import click
 
 from bot.cli import fail, get_settings, run
 from bot.config import ConfigError
-from bot.server import NO_CHANNEL, configured_channels, serve
+from bot.server import configured_channels, serve
 
 
 @click.command("serve")
 def command() -> None:
     """Run every configured channel (Telegram, WhatsApp), the web app and background jobs.
 
-    Applies database migrations on start. Stops cleanly on SIGTERM or Ctrl-C.
+    With no channel configured it runs the web app (dashboard, /metrics, /healthz) and the
+    background jobs only. Applies database migrations on start. Stops cleanly on SIGTERM or Ctrl-C.
     """
     settings = get_settings()
     try:
-        channels = configured_channels(settings)
+        configured_channels(settings)  # a half-configured channel is an error before anything runs
     except ConfigError as exc:
         fail(f"Configuration error: {exc}", 2)
-    if not channels:
-        click.echo(NO_CHANNEL, err=True)
-        sys.exit(1)
     from bot.tps.bootstrap import prepare
 
     run(prepare(settings, echo=lambda line: click.echo(line, err=True)))
