@@ -37,6 +37,7 @@ WEB_EXTENSIONS: list[str] = [
     "bot.web.admin:install",
     "bot.web.questions:install",
     "bot.web.claims:install",
+    "bot.web.shared_reports:install",
 ]
 
 NO_CHANNEL = (

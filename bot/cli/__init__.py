@@ -56,6 +56,7 @@ def _register() -> None:
         referral,
         regions,
         report,
+        reports,
         role,
         serve,
         tps,
@@ -75,6 +76,7 @@ def _register() -> None:
         broadcast,
         claims,
         report,
+        reports,
         questions,
         user,
     )

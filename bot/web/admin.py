@@ -255,7 +255,8 @@ DASHBOARD = """{% extends "base" %}{% block body %}
 users show as {{ suppressed }}.
 <a href="/admin/report.json{{ query }}">JSON</a></p>
 <nav>{% for s in sections %}<a href="#{{ s.name }}">{{ s.title }}</a>{% endfor %}
-<a href="/admin/questions" id="questions-link">Unanswered questions</a></nav>
+<a href="/admin/questions" id="questions-link">Unanswered questions</a>
+<a href="/admin/reports" id="reports-link">Shared reports</a></nav>
 {% if charts %}<div class="charts">{% for name, data in charts %}
 <img alt="{{ name }}" id="chart-{{ name }}" src="data:image/png;base64,{{ data }}">
 {% endfor %}</div>{% endif %}
