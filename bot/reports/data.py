@@ -28,6 +28,8 @@ from bot.db.models_pledge import Report as ReportRow
 
 #: The smallest regional cell a report shows; smaller ones are suppressed.
 MIN_CELL = 10
+#: The fewest people who must have answered a question before it is ranked "hardest".
+MIN_SAMPLE = 5
 #: What a suppressed cell shows in tables, CSV and the dashboard.
 SUPPRESSED = "<10"
 #: The report's sections, in order (and the keys of ``--format json``).
@@ -215,17 +217,18 @@ class Report:
 
     # -- sections ---------------------------------------------------------------------------
     async def users(self) -> dict[str, Any]:
-        created = ("user", "created")
-        total = int(
-            await self.s.scalar(select(func.count()).where(self.in_period(created, upto_only=True)))
-            or 0
-        )
-        new = await self.count(created)
+        # One definition for every user total: people who still have an account, created before
+        # the period's end (a deleted account no longer counts anywhere), so total = the sum by
+        # channel = the sum by locale = the sum by province.
+        exists_then = User.created_at < self.p.end
+        total = int(await self.s.scalar(select(func.count()).where(exists_then)) or 0)
+        new_since = [] if self.p.start is None else [User.created_at >= self.p.start]
+        new = int(await self.s.scalar(select(func.count()).where(exists_then, *new_since)) or 0)
         by_channel = await self.rows(
-            select(E.channel, func.count())
-            .where(self.in_period(created, upto_only=True))
-            .group_by(E.channel)
-            .order_by(func.count().desc(), E.channel)
+            select(User.channel, func.count())
+            .where(exists_then)
+            .group_by(User.channel)
+            .order_by(func.count().desc(), User.channel)
         )
         by_locale = await self.rows(
             select(User.locale, func.count())
@@ -309,9 +312,16 @@ class Report:
         ).one()
         question_id = self.prop("question_id").as_string()
         correct = self.prop("correct").as_boolean()
+        # Per person, not per answer: someone who answers a question twice (a retake) counts once,
+        # as right if they ever got it right.
         questions = await self.rows(
-            select(quiz_id, question_id, func.count(), func.sum(case((correct, 1), else_=0)))
-            .where(self.in_period(("quiz", "question_answered")))
+            select(
+                quiz_id,
+                question_id,
+                func.count(distinct(E.user_id)),
+                func.count(distinct(case((correct, E.user_id)))),
+            )
+            .where(self.in_period(("quiz", "question_answered")), E.user_id.is_not(None))
             .group_by(quiz_id, question_id)
         )
         q_rows: list[dict[str, Any]] = [
@@ -324,14 +334,26 @@ class Report:
             }
             for qid, qq, n, c in questions
         ]
-        q_rows.sort(key=lambda r: (r["rate"], -r["answered"], r["quiz_id"], r["question_id"]))
+        # Hardest first, but only among questions enough people answered; the rest follow.
+        q_rows.sort(
+            key=lambda r: (
+                r["answered"] < MIN_SAMPLE,
+                r["rate"],
+                -r["answered"],
+                r["quiz_id"],
+                r["question_id"],
+            )
+        )
         return {
             "started": started,
             "completed": completed,
             "completion_rate": _rate(completed, started),
             "average_score": None if avg_score is None else round(float(avg_score), 2),
             "average_percent": None if avg_pct is None else round(float(avg_pct) * 100, 1),
-            "certificates": await self.count(("quiz", "certificate_issued")),
+            # A re-issued certificate (a new name, a retake) counts once per person.
+            "certificates": (
+                await self.distinct_actors(self.in_period(("quiz", "certificate_issued")))
+            ).get("", 0),
             "by_quiz": [
                 {
                     "quiz_id": qid,
