@@ -37,7 +37,7 @@ def _empty(ax: Any, message: str = "No data in this period") -> None:
 
 def daily_active(report: dict[str, Any]) -> Figure:
     rows = report["users"]["daily_active"]
-    fig, ax = _figure("Daily active users (UTC days)")
+    fig, ax = _figure("Daily active users (Jakarta days)")
     if not any(r["users"] for r in rows):
         _empty(ax)
         return fig

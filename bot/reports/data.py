@@ -1,6 +1,7 @@
 """The report's figures: one JSON-ready dict per section, computed with a few grouped queries.
 
-Dates are UTC calendar days; a period is ``since`` 00:00 UTC up to the end of ``until`` (both
+Dates are Asia/Jakarta (WIB) calendar days, from the IANA zone database (``zoneinfo``; Jakarta
+keeps UTC+7 all year); a period is ``since`` 00:00 WIB up to the end of ``until`` (both
 inclusive). Every query runs on SQLite and PostgreSQL.
 
 Privacy: no names, usernames, phone numbers or external ids ever leave this module; any regional
@@ -23,6 +24,7 @@ from sqlalchemy import ColumnElement, and_, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.privacy import ANON_KEY
+from bot.core.timezones import WIB
 from bot.db.models import EngagementEvent, Region, User
 from bot.db.models_pledge import Report as ReportRow
 
@@ -47,17 +49,18 @@ def parse_day(value: str, what: str = "date") -> date:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise DateError(
-            f"{what}: {value!r} is not a date; use YYYY-MM-DD (a UTC day), e.g. 2024-02-14"
+            f"{what}: {value!r} is not a date; use YYYY-MM-DD (a Jakarta day), e.g. 2024-02-14"
         ) from None
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    """Today in Jakarta."""
+    return datetime.now(UTC).astimezone(WIB).date()
 
 
 @dataclass(frozen=True)
 class Period:
-    """UTC days ``since`` … ``until``, both included; ``since=None`` means from the beginning."""
+    """Jakarta days ``since`` … ``until``, both included; ``since=None``: from the beginning."""
 
     since: date | None
     until: date
@@ -72,15 +75,17 @@ class Period:
 
     @property
     def start(self) -> datetime | None:
-        return None if self.since is None else datetime.combine(self.since, time(), UTC)
+        if self.since is None:
+            return None
+        return datetime.combine(self.since, time(), WIB).astimezone(UTC)
 
     @property
     def end(self) -> datetime:
         """The first instant after the period."""
-        return datetime.combine(self.until + timedelta(days=1), time(), UTC)
+        return datetime.combine(self.until + timedelta(days=1), time(), WIB).astimezone(UTC)
 
     def label(self) -> str:
-        return f"{self.since or 'start'} … {self.until} (UTC)"
+        return f"{self.since or 'start'} … {self.until} (Asia/Jakarta days)"
 
 
 def suppress(count: int) -> tuple[int | None, bool]:
@@ -102,10 +107,11 @@ class Report:
 
     # -- helpers ----------------------------------------------------------------------------
     def day(self) -> ColumnElement[str]:
-        """The event's UTC day as ``YYYY-MM-DD``."""
+        """The event's Jakarta day as ``YYYY-MM-DD``."""
         if self.dialect == "postgresql":
-            return func.to_char(func.timezone("UTC", E.created_at), "YYYY-MM-DD")
-        return func.substr(E.created_at, 1, 10)
+            return func.to_char(func.timezone("Asia/Jakarta", E.created_at), "YYYY-MM-DD")
+        # SQLite has no zone database; Jakarta has kept UTC+7 without daylight saving since 1964.
+        return func.strftime("%Y-%m-%d", E.created_at, "+7 hours")
 
     def in_period(self, *names: tuple[str, str], upto_only: bool = False) -> ColumnElement[bool]:
         conds: list[ColumnElement[bool]] = [E.created_at < self.p.end]
@@ -254,7 +260,7 @@ class Report:
         )
         active = {}
         for label, span in (("daily", 1), ("weekly", 7), ("monthly", 30)):
-            since = datetime.combine(self.p.until - timedelta(days=span - 1), time(), UTC)
+            since = datetime.combine(self.p.until - timedelta(days=span - 1), time(), WIB)
             found = await self.distinct_actors(
                 msg, E.created_at >= since, E.created_at < self.p.end
             )
@@ -572,7 +578,7 @@ def report_meta(period: Period) -> dict[str, Any]:
     return {
         "since": None if period.since is None else period.since.isoformat(),
         "until": period.until.isoformat(),
-        "timezone": "UTC",
+        "timezone": "Asia/Jakarta",
         "min_cell": MIN_CELL,
     }
 
