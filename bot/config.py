@@ -10,7 +10,7 @@ import logging
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -118,6 +118,10 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr | None = Field(None, validation_alias="WHATSAPP_APP_SECRET")
     whatsapp_verify_token: SecretStr | None = Field(None, validation_alias="WHATSAPP_VERIFY_TOKEN")
     whatsapp_api_url: str = Field(DEFAULT_WHATSAPP_API_URL, validation_alias="WHATSAPP_API_URL")
+    #: The WhatsApp number's messaging tier: unique users it may message first in 24 hours.
+    whatsapp_tier: Literal["1000", "10000", "100000", "unlimited"] = Field(
+        "1000", validation_alias="WHATSAPP_TIER"
+    )
     #: Inbound messages handled at once per process (0: the database pool's size).
     inbound_concurrency: int = Field(
         0, ge=0, le=1000, validation_alias="VOTEBOT_INBOUND_CONCURRENCY"

@@ -43,12 +43,18 @@ WEB_EXTENSIONS: list[str] = [
     "bot.web.admin_polls:install",
     "bot.web.links:install",
     "bot.web.experiments:install",
+    "bot.web.shared_reports:install",
 ]
 
 NO_CHANNEL = (
     "No channel configured: set TELEGRAM_BOT_TOKEN for Telegram, or WHATSAPP_TOKEN, "
     "WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN for WhatsApp "
     "(see README). To try the bot without one, run `votebot chat`."
+)
+#: Said once when ``serve`` starts with no channel: the web app and services still run.
+WEB_ONLY = (
+    "No channel configured: running the web app only (dashboard, /metrics, /healthz) and the "
+    "background services; set TELEGRAM_BOT_TOKEN or the WHATSAPP_* variables to add a channel."
 )
 
 
@@ -122,8 +128,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Run until SIGTERM/SIGINT (or ``stop`` is set); return the exit code."""
     classes = configured_channels(settings)
     if not classes:
-        log.error(NO_CHANNEL)
-        return 1
+        log.warning(WEB_ONLY)
     runtime = await open_runtime(settings, require_secret=True)
     server = Server(runtime, classes)
     stop = stop or asyncio.Event()
@@ -134,7 +139,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     try:
         try:
             await server.start()
-        except StartupError as exc:
+        except StartupError as exc:  # only configured channels start, so this is a real error
             log.error("%s", exc)
             return 1
         await stop.wait()

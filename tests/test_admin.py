@@ -268,8 +268,27 @@ async def test_dashboard_in_a_real_browser(admin_runtime: Runtime, browser: Any)
         browser.find_element(By.ID, "token").send_keys(TOKEN)
         browser.find_element(By.ID, "login").click()
         wait.until(ec.url_to_be(base + "/admin"))
+        # Indonesian by default, in a phone-wide window (390 px): nothing wider than the screen.
+        browser.set_window_size(390, 844)
+        browser.get(base + "/admin" + QUERY)
+        seen["id_title"] = browser.find_element(By.TAG_NAME, "h1").text
+        seen["id_lang"] = browser.find_element(By.TAG_NAME, "html").get_attribute("lang")
+        seen["id_cards"] = browser.find_element(By.ID, "headline").text
+        seen["id_quiz"] = browser.find_element(By.ID, "quizzes-summary").text
+        seen["phone_width"] = browser.execute_script("return window.innerWidth")
+        seen["phone_overflow"] = browser.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth"
+        )
+        seen["phone_charts"] = browser.execute_script(
+            "return Array.from(document.querySelectorAll('.charts img'))"
+            ".map(i => i.getBoundingClientRect().right <= window.innerWidth)"
+        )
+        # English by choice, remembered in a cookie for the next visit.
+        browser.set_window_size(1280, 900)
+        browser.get(base + "/admin" + QUERY + "&lang=en")
         browser.get(base + "/admin" + QUERY)
         seen["title"] = browser.find_element(By.TAG_NAME, "h1").text
+        seen["en_quiz_questions"] = browser.find_element(By.ID, "quizzes-questions").text
         seen["period"] = browser.find_element(By.ID, "period").text
         rows = browser.find_elements(By.CSS_SELECTOR, "#pledges-by_kabupaten tr")
         seen["kabupaten"] = [r.text for r in rows]
@@ -303,11 +322,17 @@ async def test_dashboard_in_a_real_browser(admin_runtime: Runtime, browser: Any)
         await runner.cleanup()
     assert seen["redirected"] == base + "/admin/login"
     assert seen["error"] == "That token is not valid."
-    assert seen["title"] == "Teman Pemilih: engagement"
-    assert f"From {SINCE} to {UNTIL}" in seen["period"]
+    assert seen["id_title"] == "Teman Pemilih: minggu ini sekilas" and seen["id_lang"] == "id"
+    assert "Pengguna baru" in seen["id_cards"] and "minggu lalu" in seen["id_cards"]
+    assert "Mulai 4" in seen["id_quiz"] and "Selesai (%) 50%" in seen["id_quiz"]
+    assert seen["phone_width"] <= 390 and seen["phone_overflow"] <= 0
+    assert seen["phone_charts"] and all(seen["phone_charts"])
+    assert seen["title"] == "Teman Pemilih: this week at a glance"
+    assert f"From {SINCE} to {UNTIL}" in seen["period"] and "Asia/Jakarta" in seen["period"]
     assert "Jawa Barat Kota Bandung 12" in seen["kabupaten"]
     assert "Bali Kota Denpasar <10" in seen["kabupaten"]
-    assert "started 4" in seen["quiz"] and "completed 2" in seen["quiz"]
+    assert "Started 4" in seen["quiz"] and "Completed 2" in seen["quiz"]
+    assert "Completed (%) 50%" in seen["quiz"] and "completion_rate" not in seen["quiz"]
     assert len(seen["charts"]) == 4 and all(w >= 800 for w in seen["charts"])
     assert seen["cookie_visible_to_js"] is False
     assert seen["csv_name"] == f"pledges_{SINCE}_{UNTIL}.csv"

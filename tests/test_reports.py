@@ -211,9 +211,14 @@ async def test_deleting_a_user_removes_personal_data_and_keeps_totals(runtime: R
 
     after = await report_of(runtime)
     for name in SECTIONS:
-        if name in ("users", "referrals"):
+        if name in ("users", "referrals", "quizzes"):
             continue
         assert after[name] == before[name], name  # event counts are history: they stay
+    # Quiz attempts are history; per-question figures count people, so u1's answers leave them.
+    quiz_before, quiz_after = dict(before["quizzes"]), dict(after["quizzes"])
+    q_before, q_after = quiz_before.pop("questions"), quiz_after.pop("questions")
+    assert quiz_after == quiz_before
+    assert sum(q["answered"] for q in q_before) - sum(q["answered"] for q in q_after) == 2
     # Deletion withdraws the person from standing figures: their referral's pledge is gone,
     # while the join itself stays counted.
     assert after["referrals"]["joined"] == before["referrals"]["joined"] == 3
@@ -237,7 +242,13 @@ async def test_deleting_a_user_removes_personal_data_and_keeps_totals(runtime: R
     assert {k: v - 1 for k, v in active_before.items()} == active_after
     daily_before, daily_after = users_before.pop("daily_active"), users_after.pop("daily_active")
     assert sum(d["users"] for d in daily_before) - sum(d["users"] for d in daily_after) == 1
-    assert users_after == users_before  # totals and new users: history, unchanged
+    # One definition of a user everywhere: an account that still exists. u1 leaves every total.
+    for key in ("total", "new"):
+        assert users_after.pop(key) == users_before.pop(key) - 1
+    total = sum(c["users"] for c in users_after["by_channel"])
+    assert total == sum(r["users"] for r in after["users"]["by_locale"]) == after["users"]["total"]
+    users_before.pop("by_channel"), users_after.pop("by_channel")
+    assert users_after == users_before
 
     async with runtime.db.transaction() as s:
         assert await s.get(User, uid) is None
@@ -272,7 +283,8 @@ async def test_deletion_in_chat_with_confirmation(runtime: Runtime) -> None:
         assert rows and all(r.user_id is None for r in rows)
         assert await s.scalar(select(EngagementEvent).where(text("1=1")).limit(1)) is not None
     report = await report_of(runtime, Period.parse(None, None))
-    assert report["users"]["total"] == 1  # the log still counts them as a new user then
+    assert report["users"]["total"] == 0  # a user is an account that still exists
+    assert report["users"]["by_channel"] == [] and report["users"]["by_locale"] == []
     assert report["users"]["active"]["daily"] == 0  # but nobody is an active person now
     # An old confirmation button does nothing once the flow is over.
     await d.say("/start")
@@ -304,7 +316,7 @@ async def test_user_delete_command_asks_first(runtime: Runtime, settings: Settin
     bad = await asyncio.to_thread(invoke, ["no-colon", "--yes"])
     assert bad.exit_code == 2 and "expected CHANNEL:ID" in bad.output
     after = await report_of(runtime)
-    assert after["users"]["total"] == EXPECTED["users"]["total"]
+    assert after["users"]["total"] == EXPECTED["users"]["total"] - 1  # accounts that exist
     # u2 joined with KAMPUS1 and pledged: the join stays in history, the pledge is withdrawn.
     assert after["referrals"]["joined"] == EXPECTED["referrals"]["joined"]
     assert [c["pledges"] for c in after["referrals"]["codes"]] == [1, 1]

@@ -101,6 +101,7 @@ def _register() -> None:
         referral,
         regions,
         report,
+        reports,
         role,
         serve,
         tps,
@@ -122,6 +123,7 @@ def _register() -> None:
         poll,
         experiment,
         report,
+        reports,
         questions,
         user,
     )

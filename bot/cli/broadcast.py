@@ -24,6 +24,7 @@ from bot.core.i18n import available_locales
 from bot.core.segments import SegmentError, audience_size, parse_segment
 from bot.core.timezones import WIB
 from bot.core.understanding.places import load_places
+from bot.core.whatsapp_costs import whatsapp_cost
 from bot.db import repo
 from bot.db.models import User
 from bot.db.models_broadcast import QUEUED, SENDING, Broadcast
@@ -200,6 +201,11 @@ def create(
             click.echo(f"Broadcast “{file.meta.title}” ({file.meta.id})")
             click.echo(f"Segment:  {seg.describe()}")
             click.echo(f"Audience: {total} opted-in, reachable user(s) ({per_channel})")
+            if sizes.get("whatsapp"):
+                async with rt.db.sessions() as session:
+                    cost = await whatsapp_cost(session, seg, settings=settings, content=rt.content)
+                if cost is not None:
+                    click.echo(cost.describe(rt.core.translator("en")))
             if scheduled:
                 click.echo(f"Not before: {scheduled.astimezone(WIB):%Y-%m-%d %H:%M} WIB")
             click.echo(f"Expires:  {expiry.astimezone(WIB):%Y-%m-%d %H:%M} WIB")

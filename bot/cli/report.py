@@ -52,10 +52,10 @@ async def write_events(settings: Settings, period: Period, out: Any) -> int:
 
 @click.command("report")
 @click.option(
-    "--since", metavar="DATE", help="First UTC day to include (YYYY-MM-DD); default: all."
+    "--since", metavar="DATE", help="First Jakarta day to include (YYYY-MM-DD); default: all."
 )
 @click.option(
-    "--until", metavar="DATE", help="Last UTC day to include (YYYY-MM-DD); default: today."
+    "--until", metavar="DATE", help="Last Jakarta day to include (YYYY-MM-DD); default: today."
 )
 @click.option(
     "--format",
@@ -89,9 +89,9 @@ def command(
 ) -> None:
     """Engagement report: users, quizzes, pledges, TPS, reports, broadcasts, referrals.
 
-    Days are UTC days; --since and --until are both included. No names, usernames, phone numbers
-    or platform ids appear in any output, and regional cells under 10 users show as <10 (null in
-    JSON, with "suppressed": true).
+    Days are Asia/Jakarta (WIB) days; --since and --until are both included. No names,
+    usernames, phone numbers or platform ids appear in any output, and regional cells under
+    10 users show as <10 (null in JSON, with "suppressed": true).
     """
     try:
         period = Period.parse(since, until)

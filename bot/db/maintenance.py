@@ -8,6 +8,8 @@
   is wiped: the user walked away, and the draft must not outlive the conversation.
 - Engagement-log rows older than ``VOTEBOT_LOG_RETENTION_DAYS`` (default 2 years) are anonymised
   like a deleted user's rows: still counted as events, no longer linked to anyone.
+- A ``/lapor`` report shared with the team loses its text and photo 180 days after it was made
+  (:func:`bot.reports.shared.expire_shared`); its anonymous record stays.
 - Ended dashboard sessions and old failed-login rows are dropped.
 - The unanswered-questions queue keeps a question 90 days, and a request to be told 30 days
   (:func:`bot.core.questions.prune`).
@@ -23,6 +25,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.privacy import anonymise_rows
+from bot.core.timezones import WIB
 from bot.db.models import ConversationState, EngagementEvent, ProcessedMessage, utcnow
 from bot.periodic import PeriodicService
 from bot.runtime import Runtime
@@ -91,12 +94,14 @@ class Housekeeping(PeriodicService):
 
     async def run_once(self) -> int:
         from bot.core.questions import prune as prune_questions
+        from bot.reports.shared import expire_shared
 
         retention = self.runtime.settings.log_retention_days
         async with self.runtime.db.transaction() as session:
             deleted = await prune_processed(session)
             questions, watchers = await prune_questions(session)
             drafts = await expire_drafts(session)
+            shared = await expire_shared(session, utcnow().astimezone(WIB).date())
             anonymised = await anonymise_old_events(session, retention)
             await forget_expired(session)
         if deleted:
@@ -110,9 +115,11 @@ class Housekeeping(PeriodicService):
             )
         if drafts:
             log.info("housekeeping: wiped %d abandoned report drafts", drafts)
+        if shared:
+            log.info("housekeeping: stripped %d shared reports past 180 days", shared)
         if anonymised:
             log.info("housekeeping: anonymised %d log rows past the retention", anonymised)
-        return deleted + questions + watchers + drafts + anonymised
+        return deleted + questions + watchers + drafts + shared + anonymised
 
 
 def create(runtime: Runtime, channels: Sequence[object]) -> Housekeeping:

@@ -12,8 +12,9 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from bot.reports.data import MIN_CELL
+from bot.reports.data import MIN_CELL, MIN_SAMPLE
 
 COLOR = "#1f6f8b"
 ACCENT = "#e07a1f"
@@ -36,7 +37,7 @@ def _empty(ax: Any, message: str = "No data in this period") -> None:
 
 def daily_active(report: dict[str, Any]) -> Figure:
     rows = report["users"]["daily_active"]
-    fig, ax = _figure("Daily active users (UTC days)")
+    fig, ax = _figure("Daily active users (Jakarta days)")
     if not any(r["users"] for r in rows):
         _empty(ax)
         return fig
@@ -48,6 +49,7 @@ def daily_active(report: dict[str, Any]) -> Figure:
     ax.set_xticks(range(0, len(days), step), days[::step], rotation=30, ha="right")
     ax.set_xlabel("day")
     ax.set_ylabel("users who sent a message")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # people: whole numbers only
     ax.set_ylim(bottom=0)
     return fig
 
@@ -76,18 +78,17 @@ def quiz_funnel(report: dict[str, Any]) -> Figure:
             fontsize=11,
         )
     ax.set_ylim(0, max(values) * 1.12)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("quiz attempts")
     return fig
 
 
 def hardest_questions(report: dict[str, Any], limit: int = 10) -> Figure:
-    rows = report["quizzes"]["questions"][:limit]
-    fig, ax = _figure(
-        f"Hardest questions (lowest share answered correctly, top {limit})",
-        height=max(3.5, 0.45 * len(rows) + 1.5),
-    )
+    # Ranked only among questions at least MIN_SAMPLE people answered (one person, one answer).
+    rows = [r for r in report["quizzes"]["questions"] if r["answered"] >= MIN_SAMPLE][:limit]
+    fig, ax = _figure("Hardest questions", height=max(3.5, 0.45 * len(rows) + 1.5))
     if not rows:
-        _empty(ax)
+        _empty(ax, f"No question answered by {MIN_SAMPLE} or more people yet")
         return fig
     labels = [f"{r['quiz_id']} / {r['question_id']}" for r in rows][::-1]
     rates = [(r["rate"] or 0) * 100 for r in rows][::-1]
@@ -100,7 +101,7 @@ def hardest_questions(report: dict[str, Any], limit: int = 10) -> Figure:
             fontsize=10,
         )
     ax.set_xlim(0, 110)
-    ax.set_xlabel("answered correctly (%)")
+    ax.set_xlabel(f"answered correctly (%, questions answered by {MIN_SAMPLE}+ people)")
     return fig
 
 
@@ -121,13 +122,9 @@ def pledges_by_province(report: dict[str, Any], limit: int = 20) -> Figure:
     for bar, v in zip(bars, values, strict=True):
         ax.annotate(f" {v}", (bar.get_width(), bar.get_y() + bar.get_height() / 2), va="center")
     ax.set_xlabel("pledges signed")
-    if hidden:
-        ax.set_title(
-            f"{hidden} province(s) with fewer than {MIN_CELL} pledges not shown",
-            loc="right",
-            fontsize=9,
-            color="#555",
-        )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if hidden:  # under the axis, not beside the title (two titles overlap on narrow charts)
+        ax.set_xlabel(f"pledges signed ({hidden} province(s) with fewer than {MIN_CELL} not shown)")
     return fig
 
 

@@ -1,6 +1,7 @@
 """The report's figures: one JSON-ready dict per section, computed with a few grouped queries.
 
-Dates are UTC calendar days; a period is ``since`` 00:00 UTC up to the end of ``until`` (both
+Dates are Asia/Jakarta (WIB) calendar days, from the IANA zone database (``zoneinfo``; Jakarta
+keeps UTC+7 all year); a period is ``since`` 00:00 WIB up to the end of ``until`` (both
 inclusive). Every query runs on SQLite and PostgreSQL.
 
 Privacy: no names, usernames, phone numbers or external ids ever leave this module; any regional
@@ -23,11 +24,14 @@ from sqlalchemy import ColumnElement, and_, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.privacy import ANON_KEY
+from bot.core.timezones import WIB
 from bot.db.models import EngagementEvent, Region, User
 from bot.db.models_pledge import Report as ReportRow
 
 #: The smallest regional cell a report shows; smaller ones are suppressed.
 MIN_CELL = 10
+#: The fewest people who must have answered a question before it is ranked "hardest".
+MIN_SAMPLE = 5
 #: What a suppressed cell shows in tables, CSV and the dashboard.
 SUPPRESSED = "<10"
 #: The report's sections, in order (and the keys of ``--format json``).
@@ -49,17 +53,18 @@ def parse_day(value: str, what: str = "date") -> date:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise DateError(
-            f"{what}: {value!r} is not a date; use YYYY-MM-DD (a UTC day), e.g. 2024-02-14"
+            f"{what}: {value!r} is not a date; use YYYY-MM-DD (a Jakarta day), e.g. 2024-02-14"
         ) from None
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    """Today in Jakarta."""
+    return datetime.now(UTC).astimezone(WIB).date()
 
 
 @dataclass(frozen=True)
 class Period:
-    """UTC days ``since`` … ``until``, both included; ``since=None`` means from the beginning."""
+    """Jakarta days ``since`` … ``until``, both included; ``since=None``: from the beginning."""
 
     since: date | None
     until: date
@@ -74,15 +79,17 @@ class Period:
 
     @property
     def start(self) -> datetime | None:
-        return None if self.since is None else datetime.combine(self.since, time(), UTC)
+        if self.since is None:
+            return None
+        return datetime.combine(self.since, time(), WIB).astimezone(UTC)
 
     @property
     def end(self) -> datetime:
         """The first instant after the period."""
-        return datetime.combine(self.until + timedelta(days=1), time(), UTC)
+        return datetime.combine(self.until + timedelta(days=1), time(), WIB).astimezone(UTC)
 
     def label(self) -> str:
-        return f"{self.since or 'start'} … {self.until} (UTC)"
+        return f"{self.since or 'start'} … {self.until} (Asia/Jakarta days)"
 
 
 def suppress(count: int) -> tuple[int | None, bool]:
@@ -115,10 +122,11 @@ class Report:
 
     # -- helpers ----------------------------------------------------------------------------
     def day(self) -> ColumnElement[str]:
-        """The event's UTC day as ``YYYY-MM-DD``."""
+        """The event's Jakarta day as ``YYYY-MM-DD``."""
         if self.dialect == "postgresql":
-            return func.to_char(func.timezone("UTC", E.created_at), "YYYY-MM-DD")
-        return func.substr(E.created_at, 1, 10)
+            return func.to_char(func.timezone("Asia/Jakarta", E.created_at), "YYYY-MM-DD")
+        # SQLite has no zone database; Jakarta has kept UTC+7 without daylight saving since 1964.
+        return func.strftime("%Y-%m-%d", E.created_at, "+7 hours")
 
     def in_period(self, *names: tuple[str, str], upto_only: bool = False) -> ColumnElement[bool]:
         conds: list[ColumnElement[bool]] = [E.created_at < self.p.end, *self.scope]
@@ -232,17 +240,18 @@ class Report:
 
     # -- sections ---------------------------------------------------------------------------
     async def users(self) -> dict[str, Any]:
-        created = ("user", "created")
-        total = int(
-            await self.s.scalar(select(func.count()).where(self.in_period(created, upto_only=True)))
-            or 0
-        )
-        new = await self.count(created)
+        # One definition for every user total: people who still have an account, created before
+        # the period's end (a deleted account no longer counts anywhere), so total = the sum by
+        # channel = the sum by locale = the sum by province.
+        exists_then = User.created_at < self.p.end
+        total = int(await self.s.scalar(select(func.count()).where(exists_then)) or 0)
+        new_since = [] if self.p.start is None else [User.created_at >= self.p.start]
+        new = int(await self.s.scalar(select(func.count()).where(exists_then, *new_since)) or 0)
         by_channel = await self.rows(
-            select(E.channel, func.count())
-            .where(self.in_period(created, upto_only=True))
-            .group_by(E.channel)
-            .order_by(func.count().desc(), E.channel)
+            select(User.channel, func.count())
+            .where(exists_then)
+            .group_by(User.channel)
+            .order_by(func.count().desc(), User.channel)
         )
         by_locale = await self.rows(
             select(User.locale, func.count())
@@ -268,7 +277,7 @@ class Report:
         )
         active = {}
         for label, span in (("daily", 1), ("weekly", 7), ("monthly", 30)):
-            since = datetime.combine(self.p.until - timedelta(days=span - 1), time(), UTC)
+            since = datetime.combine(self.p.until - timedelta(days=span - 1), time(), WIB)
             found = await self.distinct_actors(
                 msg, E.created_at >= since, E.created_at < self.p.end
             )
@@ -326,9 +335,16 @@ class Report:
         ).one()
         question_id = self.prop("question_id").as_string()
         correct = self.prop("correct").as_boolean()
+        # Per person, not per answer: someone who answers a question twice (a retake) counts once,
+        # as right if they ever got it right.
         questions = await self.rows(
-            select(quiz_id, question_id, func.count(), func.sum(case((correct, 1), else_=0)))
-            .where(self.in_period(("quiz", "question_answered")))
+            select(
+                quiz_id,
+                question_id,
+                func.count(distinct(E.user_id)),
+                func.count(distinct(case((correct, E.user_id)))),
+            )
+            .where(self.in_period(("quiz", "question_answered")), E.user_id.is_not(None))
             .group_by(quiz_id, question_id)
         )
         q_rows: list[dict[str, Any]] = [
@@ -341,14 +357,26 @@ class Report:
             }
             for qid, qq, n, c in questions
         ]
-        q_rows.sort(key=lambda r: (r["rate"], -r["answered"], r["quiz_id"], r["question_id"]))
+        # Hardest first, but only among questions enough people answered; the rest follow.
+        q_rows.sort(
+            key=lambda r: (
+                r["answered"] < MIN_SAMPLE,
+                r["rate"],
+                -r["answered"],
+                r["quiz_id"],
+                r["question_id"],
+            )
+        )
         return {
             "started": started,
             "completed": completed,
             "completion_rate": _rate(completed, started),
             "average_score": None if avg_score is None else round(float(avg_score), 2),
             "average_percent": None if avg_pct is None else round(float(avg_pct) * 100, 1),
-            "certificates": await self.count(("quiz", "certificate_issued")),
+            # A re-issued certificate (a new name, a retake) counts once per person.
+            "certificates": (
+                await self.distinct_actors(self.in_period(("quiz", "certificate_issued")))
+            ).get("", 0),
             "by_quiz": [
                 {
                     "quiz_id": qid,
@@ -571,7 +599,7 @@ def report_meta(period: Period) -> dict[str, Any]:
     return {
         "since": None if period.since is None else period.since.isoformat(),
         "until": period.until.isoformat(),
-        "timezone": "UTC",
+        "timezone": "Asia/Jakarta",
         "min_cell": MIN_CELL,
     }
 

@@ -90,7 +90,7 @@ def text_table(table: Table) -> str:
 
 def text_report(report: dict[str, Any], meta: dict[str, Any]) -> str:
     since = meta["since"] or "the beginning"
-    out = [f"Engagement report: {since} to {meta['until']} (UTC days, both included)"]
+    out = [f"Engagement report: {since} to {meta['until']} (Asia/Jakarta days, both included)"]
     out.append(f"Regional cells under {meta['min_cell']} users show as {SUPPRESSED}.")
     for name, section in report.items():
         title = TITLES.get(name, name)

@@ -28,7 +28,6 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import jinja2
 from aiohttp import web
 
 from bot.core.roles import any_live_admin_token, has_live_admin_token, verify_admin_token
@@ -43,8 +42,9 @@ from bot.reports.data import (
     build_report,
     report_meta,
 )
-from bot.reports.render import TITLES, section_csv, tables
+from bot.reports.render import section_csv
 from bot.runtime import Runtime
+from bot.web import dashboard_text as dt
 from bot.web.app import RUNTIME_KEY
 from bot.web.sessions import (
     SESSION_SECONDS,
@@ -56,22 +56,14 @@ from bot.web.sessions import (
     record_failure,
     too_many_failures,
 )
+from bot.web.templates import BASE, SECURITY_HEADERS, render
+
+__all__ = ["BASE", "SECURITY_HEADERS", "current_admin", "install", "require_admin"]
 
 COOKIE = "votebot_admin"
 #: A random nonce for the login form's CSRF check (double submit, signed).
 LOGIN_COOKIE = "votebot_login"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": (
-        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-}
 
 
 # --------------------------------------------------------------------------- authentication
@@ -207,92 +199,6 @@ def require_admin(kind: str) -> Callable[[Handler], Handler]:
     return deco
 
 
-# --------------------------------------------------------------------------- templates
-
-BASE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{% block title %}Teman Pemilih admin{% endblock %}</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:1rem 1.5rem;
- color:#1b1b1b}
-header{display:flex;justify-content:space-between;align-items:center;
- border-bottom:2px solid #1f6f8b}
-h1{font-size:1.4rem}h2{margin-top:2.2rem;border-bottom:1px solid #ccc}
-h3{font-size:1rem;margin-bottom:.3rem}
-table{border-collapse:collapse;margin:.3rem 0 1rem}
-td,th{padding:.2rem .7rem;border-bottom:1px solid #e3e3e3}
-th{text-align:left;background:#f3f6f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.error{color:#a40000;font-weight:bold}.note{color:#555;font-size:.9rem}
-nav a{margin-right:.8rem}img{max-width:100%;height:auto;border:1px solid #eee}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(28rem,1fr));gap:1rem}
-</style></head><body>{% block body %}{% endblock %}</body></html>"""
-
-LOGIN = """{% extends "base" %}{% block title %}Log in · Teman Pemilih admin{% endblock %}
-{% block body %}<h1>Teman Pemilih admin</h1>
-{% if error %}<p class="error" id="error">{{ error }}</p>{% endif %}
-{% if enabled %}
-<form method="post" action="/admin/login">
-<label for="token">Admin token</label>
-<input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
-<input type="hidden" name="csrf" value="{{ csrf }}">
-<button type="submit" id="login">Log in</button></form>
-{% else %}<p class="error">The dashboard is disabled: set VOTEBOT_ADMIN_TOKEN.</p>{% endif %}
-{% endblock %}"""
-
-DASHBOARD = """{% extends "base" %}{% block body %}
-<header><h1>Teman Pemilih: engagement</h1>
-<form method="post" action="/admin/logout"><input type="hidden" name="csrf" value="{{ csrf }}">
-<span class="note">signed in as {{ admin }}</span>
-<button type="submit" id="logout">Log out</button></form>
-</header>
-<form method="get" action="/admin" id="range">
-<label>From <input type="date" name="since" value="{{ since }}"></label>
-<label>to <input type="date" name="until" value="{{ until }}"></label>
-<button type="submit">Show</button> <a href="/admin">reset</a></form>
-{% if error %}<p class="error" id="error">{{ error }}</p>{% endif %}
-<p class="note" id="period">{{ period }}. Days are UTC days. Regional cells under {{ min_cell }}
-users show as {{ suppressed }}.
-<a href="/admin/report.json{{ query }}">JSON</a></p>
-<nav>{% for s in sections %}<a href="#{{ s.name }}">{{ s.title }}</a>{% endfor %}
-<a href="/admin/questions" id="questions-link">Unanswered questions</a>
-
-<a href="/admin/polls" id="polls-link">Polls</a>
-
-<a href="/admin/experiments" id="experiments-link">Experiments</a></nav>
-{% if charts %}<div class="charts">{% for name, data in charts %}
-<img alt="{{ name }}" id="chart-{{ name }}" src="data:image/png;base64,{{ data }}">
-{% endfor %}</div>{% endif %}
-{% for s in sections %}<section id="{{ s.name }}"><h2>{{ s.title }}</h2>
-<p><a href="/admin/export/{{ s.name }}.csv{{ query }}" id="csv-{{ s.name }}" download>
-Download CSV</a></p>
-{% for t in s.tables %}<h3>{{ t.name.replace("_", " ") }}</h3>
-{% if t.rows %}<table id="{{ s.name }}-{{ t.name }}">
-<tr>{% for c in t.columns %}<th>{{ c }}</th>{% endfor %}</tr>
-{% for row in t.rows %}<tr>{% for v in row %}
-<td{% if numeric(v) %} class="num"{% endif %}>{{ v }}</td>{% endfor %}</tr>
-{% endfor %}</table>{% else %}<p class="note">none</p>{% endif %}{% endfor %}
-</section>{% endfor %}
-{% endblock %}"""
-
-ENV = jinja2.Environment(
-    loader=jinja2.DictLoader({"base": BASE, "login": LOGIN, "dashboard": DASHBOARD}),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
-
-
-def render(name: str, status: int = 200, **values: Any) -> web.Response:
-    html = ENV.get_template(name).render(**values)
-    return web.Response(
-        text=html, status=status, content_type="text/html", headers=SECURITY_HEADERS
-    )
-
-
-def _numeric(value: str) -> bool:
-    return value == SUPPRESSED or value.replace(".", "", 1).replace("-", "", 1).isdigit()
-
-
 # --------------------------------------------------------------------------- handlers
 
 
@@ -399,20 +305,40 @@ def _charts(report: dict[str, Any]) -> list[tuple[str, str]]:
     return [(name, base64.b64encode(png(draw(report))).decode()) for name, draw in CHARTS.items()]
 
 
+async def _broadcast_titles(request: web.Request) -> dict[str, tuple[str, str]]:
+    """Broadcast id → (title, status) for the dashboard's broadcast table."""
+    from sqlalchemy import select
+
+    from bot.db.models_broadcast import Broadcast
+
+    async with request.app[RUNTIME_KEY].db.sessions() as session:
+        stmt = select(Broadcast.id, Broadcast.title, Broadcast.status)
+        rows = (await session.execute(stmt)).all()
+    return {str(i): (title, status) for i, title, status in rows}
+
+
 @require_admin("page")
 async def dashboard(request: web.Request) -> web.StreamResponse:
+    from bot.reports.data import today
+    from bot.reports.headline import headline
+
     runtime = request.app[RUNTIME_KEY]
     session = request.cookies[COOKIE]
+    lang, chosen = dt.choose_lang(request)
+    t = runtime.core.translator(lang)
+    s = dt.ui(t)
     values: dict[str, Any] = {
+        "lang": lang,
+        "s": s,
         "admin": await current_admin(request),
         "csrf": csrf_token(runtime, session),
-        "min_cell": MIN_CELL,
-        "suppressed": SUPPRESSED,
-        "numeric": _numeric,
+        "days": s["days"].format(min_cell=MIN_CELL, suppressed=SUPPRESSED),
+        "numeric": dt.numeric,
         "since": request.query.get("since", ""),
         "until": request.query.get("until", ""),
         "query": "",
         "error": None,
+        "cards": [],
         "charts": [],
         "sections": [],
         "period": "",
@@ -420,21 +346,35 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     try:
         period = _period(request)
     except DateError as exc:
-        values["error"] = str(exc).replace("--since", "From").replace("--until", "To")
-        return render("dashboard", 400, **values)
-    report = await _report(request, period)
-    meta = report_meta(period)
-    values["query"] = "?" + "&".join(
-        f"{k}={v}" for k, v in (("since", meta["since"]), ("until", meta["until"])) if v
-    )
-    values["period"] = f"From {meta['since'] or 'the beginning'} to {meta['until']}"
-    values["since"] = meta["since"] or ""
-    values["until"] = meta["until"]
-    values["charts"] = await asyncio.to_thread(_charts, report)
-    values["sections"] = [
-        {"name": name, "title": TITLES[name], "tables": tables(report[name])} for name in SECTIONS
-    ]
-    return render("dashboard", **values)
+        values["error"] = str(exc).replace("--since", s["from"]).replace("--until", s["to"])
+        response = render("dashboard", 400, **values)
+    else:
+        report = await _report(request, period)
+        async with runtime.db.sessions() as db:
+            values["cards"] = dt.headline_cards(t, await headline(db, today()))
+        meta = report_meta(period)
+        values["query"] = "?" + "&".join(
+            f"{k}={v}" for k, v in (("since", meta["since"]), ("until", meta["until"])) if v
+        )
+        values["period"] = s["period"].format(
+            since=meta["since"] or s["beginning"], until=meta["until"]
+        )
+        values["since"] = meta["since"] or ""
+        values["until"] = meta["until"]
+        values["charts"] = await asyncio.to_thread(_charts, report)
+        titles = await _broadcast_titles(request)
+        values["sections"] = [
+            {
+                "name": name,
+                "title": t.gettext(dt.TITLES[name]),
+                "tables": dt.display_tables(t, runtime.content, name, report[name], titles),
+            }
+            for name in SECTIONS
+        ]
+        response = render("dashboard", **values)
+    if chosen:
+        dt.remember(response, lang, is_https(request))
+    return response
 
 
 @require_admin("data")

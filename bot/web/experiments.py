@@ -27,7 +27,6 @@ from bot.experiments.outcomes import OUTCOMES, OutcomeError, parse_outcomes
 from bot.runtime import Runtime
 from bot.web.admin import (
     COOKIE,
-    ENV,
     PER_ADMIN_PREFIX,
     SECURITY_HEADERS,
     csrf_token,
@@ -35,6 +34,7 @@ from bot.web.admin import (
     require_admin,
 )
 from bot.web.app import RUNTIME_KEY
+from bot.web.templates import ENV
 
 PAGE = """{% extends "base" %}
 {% block title %}Experiments · Teman Pemilih admin{% endblock %}

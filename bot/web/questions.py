@@ -15,8 +15,9 @@ import jinja2
 from aiohttp import web
 
 from bot.core.questions import question_groups
-from bot.web.admin import COOKIE, ENV, SECURITY_HEADERS, csrf_token, current_admin, require_admin
+from bot.web.admin import COOKIE, csrf_token, current_admin, require_admin
 from bot.web.app import RUNTIME_KEY
+from bot.web.templates import ENV, SECURITY_HEADERS
 
 QUESTIONS = """{% extends "base" %}
 {% block title %}Unanswered questions · Teman Pemilih admin{% endblock %}

@@ -326,7 +326,8 @@ async def finish(ctx: Context, data: dict[str, Any]) -> None:
             "One last question. By default I keep only an anonymous record: the type, the "
             "kabupaten/kota and today's date, nothing you wrote. May I also keep the full text "
             "(and photo) of this report for the Teman Pemilih team? Your name and chat are not "
-            "attached to it."
+            "attached to it, so the team cannot contact you and /hapus cannot find it later; "
+            "it is kept for 180 days."
         ),
         [
             [Button(ctx._("Yes, keep the full report"), payload=payload(ROUTE, "consent", "yes"))],

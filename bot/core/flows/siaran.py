@@ -18,6 +18,8 @@ from bot.core.roles import ADMIN, admins, can_broadcast
 from bot.core.router import StaleButton, payload, router
 from bot.core.segments import SegmentError, audience_size, parse_segment
 from bot.core.understanding.content import places_of
+from bot.core.whatsapp_costs import CHANNEL as WHATSAPP
+from bot.core.whatsapp_costs import whatsapp_cost
 from bot.db.models import User
 from bot.db.models_broadcast import AWAITING_APPROVAL, Broadcast
 
@@ -186,6 +188,12 @@ async def preview(ctx: Context, expression: str) -> None:
         total,
     ).format(n=ctx.t.number(total), segment=segment.describe())
     ctx.reply(count)
+    if sizes.get(WHATSAPP):
+        cost = await whatsapp_cost(
+            ctx.session, segment, settings=ctx.settings, content=ctx.content, now=ctx.now()
+        )
+        if cost is not None:
+            ctx.reply(cost.describe(ctx.t))
     ctx.reply(shown)
     ctx.reply(
         ctx._("Send it?"),
