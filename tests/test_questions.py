@@ -32,7 +32,7 @@ from bot.runtime import Runtime, open_runtime
 from tests.broadcast_helpers import Clock, RecordingChannel
 from tests.conftest import make_settings
 from tests.dialog import Dialog
-from tests.test_admin import build_app
+from tests.test_admin import build_app, login
 
 #: Out of the bundled content's reach (if an FAQ entry ever answers it, pick another question).
 ASKED = "kalau tps nya kebanjiran pemilihannya diundur ga? wa aku 0812-3456-7890 / budi.s@mail.com"
@@ -325,7 +325,7 @@ async def test_dashboard_shows_the_list(db_url: str) -> None:
         async with TestClient(TestServer(build_app(rt), host="127.0.0.1")) as client:
             assert (await client.get("/admin/questions", allow_redirects=False)).status == 303
             assert (await client.get("/admin/questions.json")).status == 401
-            await client.post("/admin/login", data={"token": TOKEN})
+            await login(client, TOKEN)  # the login form's CSRF token, as a browser sends it
             page = await (await client.get("/admin/questions")).text()
             assert 'id="questions"' in page and "[phone]" in page and "0812" not in page
             assert 'id="questions-link"' in await (await client.get("/admin")).text()
