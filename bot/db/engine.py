@@ -72,7 +72,10 @@ def _create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping (a round trip on every checkout): a connection that died is invalidated on its
+    # error (the message is then redelivered) and connections are recycled before servers or
+    # proxies drop idle ones.
+    kwargs.setdefault("pool_recycle", 1800)
     kwargs.setdefault("pool_size", 10)
     return create_async_engine(url, **kwargs)
 

@@ -85,6 +85,31 @@ async def load_state(session: AsyncSession, user_id: int) -> ConversationState:
     return state
 
 
+async def load_user_and_state(
+    session: AsyncSession, ref: UserRef, *, language_code: str | None = None
+) -> tuple[User, ConversationState, bool]:
+    """The user, their conversation state and whether the user was created, in one statement.
+
+    The user row is locked for this transaction on PostgreSQL (``FOR UPDATE OF users``): that
+    serialises one user's concurrent events across worker processes, like :func:`load_state`.
+    A new user (or one without a state row) costs the extra inserts once.
+    """
+    stmt = (
+        select(User, ConversationState)
+        .outerjoin(ConversationState, ConversationState.user_id == User.id)
+        .where(User.channel == ref.channel, User.external_id == ref.external_id)
+        .with_for_update(of=User)
+    )
+    row = (await session.execute(stmt)).first()
+    if row is not None and row[1] is not None:
+        return row[0], row[1], False
+    if row is None:
+        user, created = await get_or_create_user(session, ref, language_code=language_code)
+    else:
+        user, created = row[0], False
+    return user, await load_state(session, user.id), created
+
+
 async def log_event(
     session: AsyncSession,
     *,
