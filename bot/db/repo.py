@@ -101,12 +101,14 @@ async def load_user_and_state(
         .with_for_update(of=User)
     )
     row = (await session.execute(stmt)).first()
-    if row is not None and row[1] is not None:
-        return row[0], row[1], False
-    if row is None:
+    found: User | None = row[0] if row is not None else None
+    state: ConversationState | None = row[1] if row is not None else None
+    if found is not None and state is not None:
+        return found, state, False
+    if found is None:
         user, created = await get_or_create_user(session, ref, language_code=language_code)
     else:
-        user, created = row[0], False
+        user, created = found, False
     return user, await load_state(session, user.id), created
 
 
