@@ -6,11 +6,12 @@ Every query here runs unchanged on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, event, insert, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.dml import Insert
 
 from bot.core.events import UserRef
@@ -122,17 +123,52 @@ async def log_event(
     properties: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Append one row to the engagement log."""
-    session.add(
-        EngagementEvent(
-            user_id=user_id,
-            channel=channel,
-            event_type=event_type,
-            name=name[:64],
-            properties=properties or {},
-            created_at=at or utcnow(),
-        )
-    )
+    """Append one row to the engagement log.
+
+    The row waits in ``session.info`` until the commit (or a statement that reads or changes
+    the log, see :func:`_log_rows_before`), so an event's rows go out in one INSERT instead of
+    being flushed one by one by whatever query comes next.
+    """
+    row = {
+        "user_id": user_id,
+        "channel": channel,
+        "event_type": event_type,
+        "name": name[:64],
+        "properties": properties or {},
+        "created_at": at or utcnow(),
+    }
+    session.info.setdefault(PENDING_EVENTS, []).append(row)
+
+
+#: ``session.info`` key of the engagement-log rows not yet written.
+PENDING_EVENTS = "votebot_pending_events"
+
+
+def _write_pending(session: Session) -> None:
+    rows = session.info.pop(PENDING_EVENTS, None)
+    if rows:
+        # Core, not ORM objects: one executemany, and nobody needs the rows' ids back.
+        session.execute(insert(cast(Table, EngagementEvent.__table__)), rows)
+
+
+async def write_pending_events(session: AsyncSession) -> None:
+    """Write the buffered engagement-log rows now (e.g. before erasing a user's rows)."""
+    await session.run_sync(_write_pending)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _log_rows_before(state: ORMExecuteState) -> None:
+    """A statement that reads or changes the log first sees the rows buffered before it."""
+    if not state.session.info.get(PENDING_EVENTS):
+        return
+    mapper = inspect(EngagementEvent)
+    if state.bind_mapper is mapper or any(m is mapper for m in state.all_mappers):
+        _write_pending(state.session)
+
+
+@event.listens_for(Session, "before_commit")
+def _log_rows_at_commit(session: Session) -> None:
+    _write_pending(session)
 
 
 async def mark_unreachable(session: AsyncSession, ref: UserRef, reason: str) -> None:
