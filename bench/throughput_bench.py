@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -105,6 +106,8 @@ class BenchBotAPI(FakeBotAPI):
     def __init__(self) -> None:
         super().__init__()
         self.watched = Watched()
+        # Update ids unique across runs on one database (the bot de-duplicates by update id).
+        self._ids = itertools.count(int(time.time() * 1000) % 10**12)
 
     async def _answer(self, request: web.Request, call: Any) -> web.StreamResponse:
         response = await super()._answer(request, call)
@@ -316,7 +319,7 @@ async def run_whatsapp(
             while True:
                 try:
                     future = graph.watched.expect(warm)
-                    await wa_post(http, base, wa_text(warm, "wamid.warm", "/start"))
+                    await wa_post(http, base, wa_text(warm, f"wamid.warm.{tag}", "/start"))
                     await asyncio.wait_for(future, 5)
                     break
                 except (aiohttp.ClientError, OSError, TimeoutError):
