@@ -176,6 +176,8 @@ class Core:
                         if verdict is Verdict.OK:
                             ctx = await self._handle(session, event)
                             replies = ctx.replies
+                            # The channel renders the replies in this locale (no second read).
+                            route = {**route, "locale": ctx.locale}
                         elif verdict is Verdict.WARN:
                             replies = await self._slow_down_in(session, event)
                         if replies:

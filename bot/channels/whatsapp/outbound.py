@@ -126,12 +126,18 @@ class WhatsAppOutbound:
         """May free-form messages be sent to this user now (they wrote in the last 24 hours)?"""
         return (await self.recipient(external_id)).in_window(utcnow())
 
-    async def converse(self, wa_id: str, replies: Sequence[Reply]) -> None:
-        """Deliver the core's answer to an inbound message; never raises."""
+    async def converse(
+        self, wa_id: str, replies: Sequence[Reply], locale: str | None = None
+    ) -> None:
+        """Deliver the core's answer to an inbound message; never raises.
+
+        ``locale`` is the one the core answered in (else it is read from the database).
+        """
         if not replies:
             return
-        recipient = await self.recipient(wa_id)
-        _ = self.runtime.core.translator(recipient.locale).gettext
+        if locale is None:
+            locale = (await self.recipient(wa_id)).locale
+        _ = self.runtime.core.translator(locale).gettext
         await self._converse_messages(wa_id, wa_render.render(replies, _))
 
     async def _converse_messages(self, wa_id: str, messages: Sequence[wa_render.Outgoing]) -> None:
