@@ -386,7 +386,11 @@ async def wa_burst(
         await asyncio.sleep(max(0.0, at - time.monotonic()))
         future = graph.watched.expect(user)
         sent_at[user] = time.monotonic()
-        await wa_post(http, base, wa_text(user, f"wamid.{tag}.{user}", "/menu"))
+        delay = 0.5
+        # Meta redelivers a post answered 503 (no slot in VOTEBOT_INBOUND_WAIT), with backoff.
+        while await wa_post(http, base, wa_text(user, f"wamid.{tag}.{user}", "/menu")) != 200:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
         try:
             await asyncio.wait_for(future, 120)
         except TimeoutError:
