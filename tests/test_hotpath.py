@@ -13,6 +13,7 @@ message takes. The budgets (see bench/throughput_bench.py for the speed they buy
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -96,3 +97,28 @@ async def test_sql_budget_per_message(runtime: Runtime) -> None:
         await handle(runtime, text("jam brp tps buka"))
     assert free.transactions == 1, free.statements
     assert len(free.statements) <= 6, free.statements
+
+
+async def test_log_rows_of_a_rolled_back_transaction_are_dropped(runtime: Runtime) -> None:
+    from sqlalchemy import func, select
+
+    from bot.db import repo
+    from bot.db.models import EngagementEvent
+
+    def only_t() -> Any:
+        return EngagementEvent.event_type == "t"
+
+    async with runtime.db.sessions() as session:
+        with contextlib.suppress(RuntimeError):
+            async with session.begin():
+                await repo.log_event(session, user_id=None, channel="c", event_type="t", name="x")
+                raise RuntimeError("a flow crashed")
+        async with session.begin():
+            await repo.log_event(session, user_id=None, channel="c", event_type="t", name="kept")
+    async with runtime.db.transaction() as session:
+        names = list(await session.scalars(select(EngagementEvent.name).where(only_t())))
+        # Reading the log inside a transaction sees rows buffered before the read.
+        await repo.log_event(session, user_id=None, channel="c", event_type="t", name="now")
+        seen = await session.scalar(select(func.count(EngagementEvent.id)).where(only_t()))
+    assert names == ["kept"]  # not "x"
+    assert seen == 2

@@ -171,6 +171,12 @@ def _log_rows_at_commit(session: Session) -> None:
     _write_pending(session)
 
 
+@event.listens_for(Session, "after_soft_rollback")
+def _log_rows_rolled_back(session: Session, _previous: Any) -> None:
+    """Rows of a rolled-back transaction are dropped with it (no savepoints are used)."""
+    session.info.pop(PENDING_EVENTS, None)
+
+
 async def mark_unreachable(session: AsyncSession, ref: UserRef, reason: str) -> None:
     """The platform says this user cannot be reached (blocked the bot, number gone)."""
     user = await get_user(session, ref)
