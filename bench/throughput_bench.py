@@ -46,7 +46,7 @@ from sqlalchemy.engine import make_url
 
 from bot import ROOT
 from bot.channels.whatsapp.channel import signature_for
-from tests.fake_telegram import TOKEN, FakeBotAPI
+from tests.fake_telegram import FakeBotAPI
 from tests.fleet import fleet_env, free_port, wa_text
 from tests.whatsapp_fakes import APP_SECRET, FakeGraph, webhook_body
 
@@ -221,7 +221,7 @@ async def run_telegram(
             argv = [sys.executable, "-m", "bot", "serve"]
         else:
             env = {**os.environ, "BENCH_API": api.url}
-            argv = [sys.executable, str(Path(__file__)), "--bare-telegram"]
+            argv = [sys.executable, str(Path(__file__).with_name("bare_servers.py")), "telegram"]
         proc = Proc(argv, env, workdir / f"{tag}.log")
         t_start = time.monotonic()
         pid = await proc.start()
@@ -306,7 +306,7 @@ async def run_whatsapp(
         argv = [sys.executable, "-m", "bot", "serve"]
     else:
         env = {**os.environ, "BENCH_API": graph.url, "PORT": str(port)}
-        argv = [sys.executable, str(Path(__file__)), "--bare-whatsapp"]
+        argv = [sys.executable, str(Path(__file__).with_name("bare_servers.py")), "whatsapp"]
     proc = Proc(argv, env, workdir / f"{tag}.log")
     base = f"http://127.0.0.1:{port}"
     counter = iter(range(10**9))
@@ -406,71 +406,6 @@ async def wa_burst(
     result[f"{name}_drain"] = (max(answered.values()) - t0) if answered else 0
 
 
-# --------------------------------------------------------------------------- bare servers
-
-
-def bare_telegram() -> None:
-    from telegram import Update
-    from telegram.ext import (
-        Application,
-        CallbackQueryHandler,
-        ContextTypes,
-        MessageHandler,
-        filters,
-    )
-
-    async def echo(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
-        if update.callback_query is not None:
-            await update.callback_query.answer()
-        chat = update.effective_chat
-        assert chat is not None
-        await update.get_bot().send_message(chat.id, "echo")
-
-    app = (
-        Application.builder()
-        .token(TOKEN)
-        .base_url(os.environ["BENCH_API"])
-        .concurrent_updates(True)
-        .build()
-    )
-    app.add_handler(MessageHandler(filters.ALL, echo))
-    app.add_handler(CallbackQueryHandler(echo))
-    app.run_polling(poll_interval=0, timeout=1, drop_pending_updates=False)
-
-
-def bare_whatsapp() -> None:
-    api = os.environ["BENCH_API"]
-    from tests.whatsapp_fakes import PHONE_ID
-    from tests.whatsapp_fakes import TOKEN as WA_TOKEN
-
-    async def client_ctx(app: web.Application) -> Any:
-        app["http"] = aiohttp.ClientSession(headers={"Authorization": f"Bearer {WA_TOKEN}"})
-        yield
-        await app["http"].close()
-
-    async def hook(request: web.Request) -> web.Response:
-        body = await request.json()
-        for entry in body["entry"]:
-            for change in entry["changes"]:
-                for message in change["value"].get("messages", []):
-                    reply = {
-                        "messaging_product": "whatsapp",
-                        "to": message["from"],
-                        "type": "text",
-                        "text": {"body": "echo"},
-                    }
-                    async with request.app["http"].post(
-                        f"{api}/{PHONE_ID}/messages", json=reply
-                    ) as resp:
-                        await resp.read()
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.cleanup_ctx.append(client_ctx)
-    app.router.add_post("/whatsapp", hook)
-    web.run_app(app, host="127.0.0.1", port=int(os.environ["PORT"]), print=None)
-
-
 # --------------------------------------------------------------------------- driver
 
 
@@ -544,9 +479,4 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    if "--bare-telegram" in sys.argv:
-        bare_telegram()
-    elif "--bare-whatsapp" in sys.argv:
-        bare_whatsapp()
-    else:
-        sys.exit(asyncio.run(main()))
+    sys.exit(asyncio.run(main()))
