@@ -112,3 +112,27 @@ def test_content_check_on_the_bundled_content(tmp_path: Path) -> None:
     proc = votebot(["content", "check"], "", tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Content OK" in proc.stdout
+
+
+def test_lazy_command_table_matches_the_commands() -> None:
+    """``votebot --help`` lists commands from a table (no imports): it must say what they say."""
+    import importlib
+
+    from bot.cli import COMMANDS
+
+    for name, (module_name, line) in COMMANDS.items():
+        command = importlib.import_module(f"bot.cli.{module_name}").command
+        assert command.name == name
+        full = " ".join((command.help or "").split("\n\n")[0].split())
+        assert full.startswith(line.removesuffix("...")), name
+
+
+def test_help_does_not_import_subcommands() -> None:
+    code = (
+        "import sys; from bot.cli import cli; "
+        "print(sorted(m for m in sys.modules if m.startswith('bot.cli.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+    ).stdout
+    assert out.strip() == "[]"

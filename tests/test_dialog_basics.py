@@ -303,7 +303,8 @@ async def test_handle_once_keeps_the_key_with_the_effects_and_the_replies(
     async with runtime.db.transaction() as s:
         await inbound_repo.lease(s, "test", "m1", utcnow() - timedelta(seconds=1))
     taken = await core.handle_once(event, "m1")
-    assert taken.outcome is Outcome.TAKEOVER and taken.route == {"chat": 7}
+    # The channel's route, plus the locale the core answered in (the channel renders in it).
+    assert taken.outcome is Outcome.TAKEOVER and taken.route == {"chat": 7, "locale": "id"}
     assert [r.text for r in taken.replies] == [r.text for r in first.replies]
     assert taken.replies[0].buttons == first.replies[0].buttons
     async with runtime.db.transaction() as s:

@@ -78,7 +78,59 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+#: Subcommand → (module, one-line help). Modules are imported only when their command runs, so
+#: ``votebot --help`` and ``votebot serve`` do not load every other subcommand's dependencies.
+#: tests/test_cli.py checks that each line matches the command's own help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "broadcast": ("broadcast", "Broadcasts to opted-in users: create, approve, run and watch..."),
+    "chat": ("chat", "Chat with the bot in the terminal (no token, no network)."),
+    "claims": ("claims", "Cek Fakta: unknown claims people forwarded, verdicts, and..."),
+    "content": ("content", "Work with the Markdown content (info pages, quizzes, pledge,..."),
+    "db": ("db", "Manage the database schema (Alembic migrations in db/)."),
+    "experiment": (
+        "experiment",
+        "Broadcast experiments: which variant worked, against a holdout,...",
+    ),
+    "i18n": ("i18n", "Maintain the translation catalogs in locales/."),
+    "poll": ("poll", "Suara Muda polls: create one from content/polls/ID.md,..."),
+    "questions": ("questions", "What the bot could not answer, and answers marked 👎,..."),
+    "referral": ("referral", "Referral codes: who brings new users (volunteers, schools,..."),
+    "regions": ("regions", "Manage the regions (province → kabupaten/kota → kecamatan →..."),
+    "report": ("report", "Engagement report: users, quizzes, pledges, TPS, reports,..."),
+    "reports": ("reports", "Read the /lapor reports users agreed to share (each access is..."),
+    "role": ("role", "Who may send broadcasts: admins and volunteers (CHANNEL:ID,..."),
+    "serve": ("serve", "Run every configured channel (Telegram, WhatsApp), the web..."),
+    "tps": ("tps", "Manage polling-station (TPS) data."),
+    "user": ("user", "Manage one user's data."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import importlib
+
+            module = importlib.import_module(f"bot.cli.{COMMANDS[cmd_name][0]}")
+            # Every command works on the sandbox with --sandbox (before or after its name).
+            add_sandbox_option(module.command)
+            self.add_command(module.command, cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in sorted(COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="votebot")
 def cli() -> None:
     """Teman Pemilih: the voter's friend chatbot.
@@ -87,54 +139,9 @@ def cli() -> None:
     """
 
 
-def _register() -> None:
-    from bot.cli import (
-        broadcast,
-        chat,
-        claims,
-        content,
-        db,
-        experiment,
-        i18n,
-        poll,
-        questions,
-        referral,
-        regions,
-        report,
-        reports,
-        role,
-        serve,
-        tps,
-        user,
-    )
-
-    modules = (
-        chat,
-        serve,
-        content,
-        db,
-        i18n,
-        regions,
-        tps,
-        referral,
-        role,
-        broadcast,
-        claims,
-        poll,
-        experiment,
-        report,
-        reports,
-        questions,
-        user,
-    )
-    for module in modules:
-        cli.add_command(module.command)
-    # Every command, now and later, works on the sandbox with --sandbox (before or after its name).
-    add_sandbox_option(cli)
-
-
-_register()
-
-
 def main() -> None:
     cli(prog_name="votebot")
+
+
+# ``votebot --sandbox COMMAND`` works too: the flag on the group itself (commands get it on load).
+add_sandbox_option(cli)

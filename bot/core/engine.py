@@ -74,6 +74,10 @@ class Handled:
     stored: bool = False
 
 
+#: How stale ``users.last_seen_at`` may be (WhatsApp's 24-hour window, reports, retention).
+LAST_SEEN_PRECISION = timedelta(seconds=60)
+
+
 def looks_like_nik(text: str) -> bool:
     return bool(NIK_RE.search(text))
 
@@ -172,6 +176,8 @@ class Core:
                         if verdict is Verdict.OK:
                             ctx = await self._handle(session, event)
                             replies = ctx.replies
+                            # The channel renders the replies in this locale (no second read).
+                            route = {**route, "locale": ctx.locale}
                         elif verdict is Verdict.WARN:
                             replies = await self._slow_down_in(session, event)
                         if replies:
@@ -322,10 +328,12 @@ class Core:
         return [Reply(text)]
 
     async def _handle(self, session: AsyncSession, event: InboundEvent) -> Context:
-        user, created = await repo.get_or_create_user(
+        user, state, created = await repo.load_user_and_state(
             session, event.user, language_code=event.language_code
         )
-        user.last_seen_at = utcnow()
+        now = utcnow()
+        if created or now - user.last_seen_at > LAST_SEEN_PRECISION:
+            user.last_seen_at = now  # a minute is precise enough, and saves an UPDATE a message
         if not user.reachable:
             # They wrote to us, so they can be reached again (e.g. unblocked the bot).
             user.reachable = True
@@ -338,7 +346,6 @@ class Core:
             )
         if event.language_code and event.language_code[:16] != user.language_code:
             user.language_code = event.language_code[:16]
-        state = await repo.load_state(session, user.id)
         t = self.translator(self.user_locale(user.locale, event.language_code))
         ctx = Context(self, session, user, state, event, t, is_new_user=created)
         if created:

@@ -119,6 +119,7 @@ async def erase_user(session: AsyncSession, user: User) -> int:
     from bot.db.schema import load_models
 
     load_models()  # every feature's model module, and so every eraser, is registered
+    await repo.write_pending_events(session)
     await session.flush()  # pending log rows of this very event are anonymised too
     user_id, channel = user.id, user.channel
     for eraser in ERASERS:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,7 +31,37 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: Statements (BEGIN/COMMIT excluded) and transactions, counted only when the throughput
+#: benchmark sets ``VOTEBOT_BENCH_SQL`` (a file path written on SIGUSR1).
+BENCH_COUNTS = {"statements": 0, "transactions": 0}
+
+
+def _count_sql(engine: AsyncEngine, path: str) -> None:
+    def statement(*_: Any) -> None:
+        BENCH_COUNTS["statements"] += 1
+
+    def begin(*_: Any) -> None:
+        BENCH_COUNTS["transactions"] += 1
+
+    def dump(*_: Any) -> None:
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump(BENCH_COUNTS, file)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", statement)
+    event.listen(engine.sync_engine, "begin", begin)
+    signal.signal(signal.SIGUSR1, dump)
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine (see :func:`_create_engine`); counted for the benchmark if asked."""
+    engine = _create_engine(url, **kwargs)
+    path = os.environ.get("VOTEBOT_BENCH_SQL")
+    if path:
+        _count_sql(engine, path)
+    return engine
+
+
+def _create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets WAL mode, a busy timeout and foreign keys."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -39,7 +72,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping (a round trip on every checkout): a connection that died is invalidated on its
+    # error (the message is then redelivered) and connections are recycled before servers or
+    # proxies drop idle ones.
+    kwargs.setdefault("pool_recycle", 1800)
     kwargs.setdefault("pool_size", 10)
     return create_async_engine(url, **kwargs)
 

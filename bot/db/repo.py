@@ -6,11 +6,12 @@ Every query here runs unchanged on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, event, insert, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.dml import Insert
 
 from bot.core.events import UserRef
@@ -85,6 +86,33 @@ async def load_state(session: AsyncSession, user_id: int) -> ConversationState:
     return state
 
 
+async def load_user_and_state(
+    session: AsyncSession, ref: UserRef, *, language_code: str | None = None
+) -> tuple[User, ConversationState, bool]:
+    """The user, their conversation state and whether the user was created, in one statement.
+
+    The user row is locked for this transaction on PostgreSQL (``FOR UPDATE OF users``): that
+    serialises one user's concurrent events across worker processes, like :func:`load_state`.
+    A new user (or one without a state row) costs the extra inserts once.
+    """
+    stmt = (
+        select(User, ConversationState)
+        .outerjoin(ConversationState, ConversationState.user_id == User.id)
+        .where(User.channel == ref.channel, User.external_id == ref.external_id)
+        .with_for_update(of=User)
+    )
+    row = (await session.execute(stmt)).first()
+    found: User | None = row[0] if row is not None else None
+    state: ConversationState | None = row[1] if row is not None else None
+    if found is not None and state is not None:
+        return found, state, False
+    if found is None:
+        user, created = await get_or_create_user(session, ref, language_code=language_code)
+    else:
+        user, created = found, False
+    return user, await load_state(session, user.id), created
+
+
 async def log_event(
     session: AsyncSession,
     *,
@@ -95,17 +123,58 @@ async def log_event(
     properties: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Append one row to the engagement log."""
-    session.add(
-        EngagementEvent(
-            user_id=user_id,
-            channel=channel,
-            event_type=event_type,
-            name=name[:64],
-            properties=properties or {},
-            created_at=at or utcnow(),
-        )
-    )
+    """Append one row to the engagement log.
+
+    The row waits in ``session.info`` until the commit (or a statement that reads or changes
+    the log, see :func:`_log_rows_before`), so an event's rows go out in one INSERT instead of
+    being flushed one by one by whatever query comes next.
+    """
+    row = {
+        "user_id": user_id,
+        "channel": channel,
+        "event_type": event_type,
+        "name": name[:64],
+        "properties": properties or {},
+        "created_at": at or utcnow(),
+    }
+    session.info.setdefault(PENDING_EVENTS, []).append(row)
+
+
+#: ``session.info`` key of the engagement-log rows not yet written.
+PENDING_EVENTS = "votebot_pending_events"
+
+
+def _write_pending(session: Session) -> None:
+    rows = session.info.pop(PENDING_EVENTS, None)
+    if rows:
+        # Core, not ORM objects: one executemany, and nobody needs the rows' ids back.
+        session.execute(insert(cast(Table, EngagementEvent.__table__)), rows)
+
+
+async def write_pending_events(session: AsyncSession) -> None:
+    """Write the buffered engagement-log rows now (e.g. before erasing a user's rows)."""
+    await session.run_sync(_write_pending)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _log_rows_before(state: ORMExecuteState) -> None:
+    """A statement that reads or changes the log first sees the rows buffered before it."""
+    if not state.session.info.get(PENDING_EVENTS):
+        return
+    mapper = inspect(EngagementEvent)
+    if state.bind_mapper is mapper or any(m is mapper for m in state.all_mappers):
+        _write_pending(state.session)
+
+
+@event.listens_for(Session, "before_commit")
+def _log_rows_at_commit(session: Session) -> None:
+    _write_pending(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _log_rows_rolled_back(session: Session, _previous: Any) -> None:
+    """Rows of a rolled-back transaction are dropped with it (no savepoints are used)."""
+    session.info.pop(PENDING_EVENTS, None)
 
 
 async def mark_unreachable(session: AsyncSession, ref: UserRef, reason: str) -> None:

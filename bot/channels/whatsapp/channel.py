@@ -198,7 +198,8 @@ class WhatsAppChannel(WhatsAppOutbound, Channel):
         return event
 
     async def _deliver(self, user: UserRef, replies: list[Reply], route: dict[str, object]) -> None:
-        await self.converse(user.external_id, replies)
+        locale = route.get("locale")
+        await self.converse(user.external_id, replies, locale if isinstance(locale, str) else None)
 
     async def download_photo(self, media_id: str) -> bytes | None:
         if not media_id.isdigit():

@@ -57,6 +57,10 @@ class OutsideWindow(PermanentError):
     """The user last wrote more than 24 hours ago (or never): only a template may be sent."""
 
 
+#: A message WhatsApp accepted: what was sent, its id and its template (if any).
+Sent = tuple[wa_render.Outgoing, str, str | None]
+
+
 def masked(wa_id: str) -> str:
     """A WhatsApp id as logs show it: the phone number is personal data."""
     return "…" + wa_id[-4:]
@@ -122,30 +126,38 @@ class WhatsAppOutbound:
         """May free-form messages be sent to this user now (they wrote in the last 24 hours)?"""
         return (await self.recipient(external_id)).in_window(utcnow())
 
-    async def converse(self, wa_id: str, replies: Sequence[Reply]) -> None:
-        """Deliver the core's answer to an inbound message; never raises."""
+    async def converse(
+        self, wa_id: str, replies: Sequence[Reply], locale: str | None = None
+    ) -> None:
+        """Deliver the core's answer to an inbound message; never raises.
+
+        ``locale`` is the one the core answered in (else it is read from the database).
+        """
         if not replies:
             return
-        recipient = await self.recipient(wa_id)
-        _ = self.runtime.core.translator(recipient.locale).gettext
+        if locale is None:
+            locale = (await self.recipient(wa_id)).locale
+        _ = self.runtime.core.translator(locale).gettext
         await self._converse_messages(wa_id, wa_render.render(replies, _))
 
     async def _converse_messages(self, wa_id: str, messages: Sequence[wa_render.Outgoing]) -> None:
-        for out in messages:
-            try:
+        # The bookkeeping of every message sent is saved once, after the last (one transaction).
+        sent: list[Sent] = []
+        try:
+            for out in messages:
                 await reply_budget.acquire(self.runtime, CHANNEL, wa_id)
-                await self._send_one(wa_id, out, retry=True)
-            except DeliveryError as exc:
-                log.warning(
-                    "WhatsApp reply to %s not delivered (%s): %s",
-                    masked(wa_id),
-                    type(exc).__name__,
-                    exc.reason,
-                )
-                return
-            except Exception:
-                log.exception("unexpected error sending a WhatsApp reply")
-                return
+                await self._send_one(wa_id, out, retry=True, sent=sent)
+        except DeliveryError as exc:
+            log.warning(
+                "WhatsApp reply to %s not delivered (%s): %s",
+                masked(wa_id),
+                type(exc).__name__,
+                exc.reason,
+            )
+        except Exception:
+            log.exception("unexpected error sending a WhatsApp reply")
+        finally:
+            await self._remember_safely(wa_id, sent)
 
     async def send(
         self,
@@ -231,7 +243,13 @@ class WhatsAppOutbound:
         return await self._send_one(external_id, out, retry=False, template=template_id)
 
     async def _send_one(
-        self, wa_id: str, out: wa_render.Outgoing, *, retry: bool, template: str | None = None
+        self,
+        wa_id: str,
+        out: wa_render.Outgoing,
+        *,
+        retry: bool,
+        template: str | None = None,
+        sent: list[Sent] | None = None,
     ) -> str:
         """Send one message (uploading its image, storing its pages); map failures to errors.
 
@@ -269,58 +287,76 @@ class WhatsAppOutbound:
             )
         except GraphError as exc:
             raise await self._delivery_error(wa_id, exc) from None
+        if sent is not None:
+            sent.append((out, message_id, template))  # the caller saves it (with the others)
+        else:
+            await self._remember_safely(wa_id, [(out, message_id, template)])
+        return message_id
+
+    async def _remember_safely(self, wa_id: str, sent: list[Sent]) -> None:
+        if not sent:
+            return
         try:
-            await self._remember_sent(wa_id, out, message_id, template)
+            await self._remember_sent(wa_id, sent)
         except Exception as exc:
             log.warning(
                 "WhatsApp message %s was sent, but its bookkeeping was not saved (%s)",
-                masked(message_id),
+                masked(sent[-1][1]),
                 type(exc).__name__,
             )
-        return message_id
 
-    async def _remember_sent(
-        self, wa_id: str, out: wa_render.Outgoing, message_id: str, template: str | None
-    ) -> None:
+    async def _remember_sent(self, wa_id: str, sent: list[Sent]) -> None:
         now = utcnow()
         async with self.runtime.db.transaction() as session:
             if await repo.get_user(session, UserRef(CHANNEL, wa_id)) is None:
                 # Someone who just deleted their data (the /hapus confirmation): keep nothing
                 # keyed by their number, not even a delivery receipt.
                 return
+            for out, message_id, template in sent:
+                await self._remember_one(session, wa_id, out, message_id, template, now)
+
+    async def _remember_one(
+        self,
+        session: AsyncSession,
+        wa_id: str,
+        out: wa_render.Outgoing,
+        message_id: str,
+        template: str | None,
+        now: datetime,
+    ) -> None:
+        await session.execute(
+            _upsert(
+                session,
+                WhatsAppMessage,
+                ["message_id"],
+                {
+                    "message_id": message_id[:128],
+                    "wa_id": wa_id[:64],
+                    "kind": out.kind[:16],
+                    "template": template,
+                    "status": "accepted",
+                    "created_at": now,
+                    "updated_at": now,
+                },
+                ["kind", "template"],
+            )
+        )
+        if out.pages is not None:
             await session.execute(
                 _upsert(
                     session,
-                    WhatsAppMessage,
-                    ["message_id"],
+                    WhatsAppOptionPage,
+                    ["wa_id"],
                     {
-                        "message_id": message_id[:128],
                         "wa_id": wa_id[:64],
-                        "kind": out.kind[:16],
-                        "template": template,
-                        "status": "accepted",
+                        "token": out.pages.token,
+                        "text": out.pages.text,
+                        "options": [list(o) for o in out.pages.options],
                         "created_at": now,
-                        "updated_at": now,
                     },
-                    ["kind", "template"],
+                    ["token", "text", "options", "created_at"],
                 )
             )
-            if out.pages is not None:
-                await session.execute(
-                    _upsert(
-                        session,
-                        WhatsAppOptionPage,
-                        ["wa_id"],
-                        {
-                            "wa_id": wa_id[:64],
-                            "token": out.pages.token,
-                            "text": out.pages.text,
-                            "options": [list(o) for o in out.pages.options],
-                            "created_at": now,
-                        },
-                        ["token", "text", "options", "created_at"],
-                    )
-                )
 
     async def _delivery_error(self, wa_id: str, exc: GraphError) -> DeliveryError:
         reason = f"WhatsApp error {exc.code or exc.status}: {exc.message}"
