@@ -55,6 +55,5 @@ def setup_logging(level: str = "INFO") -> None:
         "aiohttp.access",
         "telegram.ext",
         "alembic.runtime.migration",
-        "bm25s",  # logs every index build at DEBUG, into the simulator's transcript
     ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

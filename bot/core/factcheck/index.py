@@ -19,6 +19,7 @@ own. Confidence comes from the best score and the gap to the next claim (tuned o
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ from bot.core.factcheck.text import strip_noise
 from bot.core.factcheck.urls import extract_urls, normalise_url
 from bot.core.understanding.chargrams import CharGrams
 from bot.core.understanding.content import Knowledge
+
+#: bm25s sets its own logger to DEBUG on import and logs every index build: keep it quiet.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 Confidence = Literal["high", "medium", "unknown"]
 

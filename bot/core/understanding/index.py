@@ -14,6 +14,7 @@ from that score and the gap to the next different target (see :mod:`.confidence`
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -29,6 +30,9 @@ from bot.core.understanding.chargrams import CharGrams
 from bot.core.understanding.confidence import decide
 from bot.core.understanding.content import Knowledge, knowledge
 from bot.core.understanding.model import Kind, Match, Understanding
+
+#: bm25s sets its own logger to DEBUG on import and logs every index build: keep it quiet.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 #: Documents bm25s hands to the second scoring step.
 TOP_DOCS = 40
