@@ -103,7 +103,7 @@ def test_broadcast_create_list_status_and_run(
 ) -> None:
     seed(env, ["a", "b", "blocker"])
     result = votebot(env, "broadcast", "create", "--file", FILE, "--segment", "bogus")
-    assert result.exit_code == 2 and "--segment: unknown term 'bogus'" in result.output
+    assert result.exit_code == 2 and "--segment: unknown term “bogus”" in result.output
     result = votebot(env, "broadcast", "create", "--file", FILE, "--segment", "all", stdin="n\n")
     assert result.exit_code == 1 and "Audience: 3 opted-in" in result.output
     assert "Namamu sudah ada di daftar pemilih?" in result.output and "Cancelled" in result.output

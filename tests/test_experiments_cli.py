@@ -57,7 +57,7 @@ def test_two_reminders_and_a_holdout_tell_which_worked(
         rt.core.flood = None
         try:
             for i in range(USERS):
-                d = Dialog(rt.core, user=f"s{i}", channel="sim")
+                d = Dialog(rt.core, user=f"s{i}", channel="telegram")
                 await d.say("/start")
                 await d.press("English")
                 await d.tap("optin:yes")
@@ -67,7 +67,7 @@ def test_two_reminders_and_a_holdout_tell_which_worked(
     asyncio.run(onboard())
     result = votebot(
         env, "broadcast", "create", "--variants", variants(tmp_path), "--holdout", "10%",
-        "--segment", "channel=sim", "--outcomes", "content,quiz_started", "--window-days", "7",
+        "--segment", "channel=telegram", "--outcomes", "content,quiz_started", "--window-days", "7",
         "--seed", "5", "--yes",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -82,7 +82,9 @@ def test_two_reminders_and_a_holdout_tell_which_worked(
         rt.core.flood = None
         try:
             ch = RecordingChannel()
-            d = Dispatcher(rt, {"sim": ch}, rates={"sim": (1000.0, None)}, poll_interval=0.01)  # type: ignore[dict-item]
+            d = Dispatcher(
+                rt, {"telegram": ch}, rates={"telegram": (1000.0, None)}, poll_interval=0.01
+            )  # type: ignore[dict-item]
             await d.run(until_done=True)
             got.update(dict(ch.sent))
             n = {"A": 0, "B": 0}
@@ -94,12 +96,12 @@ def test_two_reminders_and_a_holdout_tell_which_worked(
                 n[arm] += 1
                 # B's readers mostly follow it; A's rarely do
                 if (arm == "B" and n[arm] % 10 != 0) or (arm == "A" and n[arm] % 5 == 0):
-                    user = Dialog(rt.core, user=f"s{i}", channel="sim", language_code="en")
+                    user = Dialog(rt.core, user=f"s{i}", channel="telegram", language_code="en")
                     await user.say("/info what-to-bring")
                     assert "KTP" in user.text
             # one user of arm B deletes their data: they leave the analysis
             leaver = next(f"s{i}" for i in range(USERS) if "dibawa" in got.get(f"s{i}", ""))
-            user = Dialog(rt.core, user=leaver, channel="sim", language_code="en")
+            user = Dialog(rt.core, user=leaver, channel="telegram", language_code="en")
             await user.say("/hapus")
             await user.press("Yes, delete my data")
             async with rt.db.sessions() as s:
