@@ -243,7 +243,7 @@ class Report:
         # One definition for every user total: people who still have an account, created before
         # the period's end (a deleted account no longer counts anywhere), so total = the sum by
         # channel = the sum by locale = the sum by province.
-        exists_then = User.created_at < self.p.end
+        exists_then = and_(User.created_at < self.p.end, *self.user_scope)
         total = int(await self.s.scalar(select(func.count()).where(exists_then)) or 0)
         new_since = [] if self.p.start is None else [User.created_at >= self.p.start]
         new = int(await self.s.scalar(select(func.count()).where(exists_then, *new_since)) or 0)
