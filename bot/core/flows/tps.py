@@ -456,6 +456,7 @@ async def show_tps(ctx: Context, tps_id: int) -> None:
     if path is None:
         raise StaleButton
     await ctx.log("tps", "tps_viewed", has_location=tps.latitude is not None)
+    ctx.clear_state()  # the search is over: the card is the answer, not a step to come back to
     lines = [
         f"**TPS {tps.number:03d} · {escape(path.region.name)}**",
         escape(", ".join(p.name for p in (path.kecamatan, path.kabupaten, path.province) if p)),
