@@ -75,6 +75,7 @@ class TelegramDelivery:
 
     @property
     def bot(self) -> Any:
+        """The PTB ``Bot``: provided by :class:`TelegramChannel`, which owns the Application."""
         raise NotImplementedError
 
     # ----------------------------------------------------------------------- delivering
