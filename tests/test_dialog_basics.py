@@ -109,6 +109,9 @@ async def test_weird_input_always_gets_a_helpful_reply(dialog: Dialog, runtime: 
         "مرحبا بالعالم שלום": "belum bisa jawab",
         "/doesnotexist": "belum kenal perintah",
         "/": "belum bisa jawab",
+        # Control characters and lone surrogates (PostgreSQL refuses NUL) are read as nothing.
+        "\x00\x1b": "Pesanmu kosong",
+        "qwzx\x00 vbnm\ud800": "belum bisa jawab",
     }
     for message, expected in cases.items():
         await dialog.say(message)

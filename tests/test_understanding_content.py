@@ -205,4 +205,4 @@ def test_broadcast_cli_reads_place_aliases_in_segments(env: dict[str, str]) -> N
     result = votebot(env, "broadcast", "create", "--file", FILE, "--segment", "province=Jateng")
     # No regions are imported here, so the alias shows in the error as the name it stands for.
     assert result.exit_code == 2
-    assert "no province called 'Jawa Tengah'" in result.output
+    assert "no province called “Jawa Tengah”" in result.output

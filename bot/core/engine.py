@@ -27,6 +27,7 @@ from bot.core.events import (
     UnsupportedEvent,
     UserRef,
     parse_command,
+    sanitised,
 )
 from bot.core.flood import FloodControl, Verdict
 from bot.core.i18n import Translator, available_locales, negotiate
@@ -328,6 +329,7 @@ class Core:
         return [Reply(text)]
 
     async def _handle(self, session: AsyncSession, event: InboundEvent) -> Context:
+        event = sanitised(event)
         user, state, created = await repo.load_user_and_state(
             session, event.user, language_code=event.language_code
         )

@@ -6,7 +6,8 @@ object.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +93,28 @@ def parse_command(text: str) -> tuple[str, tuple[str, ...]] | None:
     if not name or not all(c.isalnum() or c == "_" for c in name):
         return None
     return name, tuple(args)
+
+
+# Control characters (NUL, escape, ...) and lone surrogates carry no meaning in a chat message,
+# and PostgreSQL refuses NUL in text while UTF-8 cannot encode a lone surrogate: a message that
+# holds them is answered as the same message without them. Tab and newlines stay.
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` without control characters and lone surrogates (see :data:`_UNSTORABLE`)."""
+    return _UNSTORABLE.sub("", text)
+
+
+def sanitised(event: InboundEvent) -> InboundEvent:
+    """``event`` with every user-written string made :func:`storable`."""
+    changes: dict[str, object] = {}
+    if event.first_name is not None and _UNSTORABLE.search(event.first_name):
+        changes["first_name"] = storable(event.first_name)
+    if isinstance(event, TextEvent) and _UNSTORABLE.search(event.text):
+        changes["text"] = storable(event.text)
+    elif isinstance(event, CommandEvent) and any(_UNSTORABLE.search(a) for a in event.args):
+        changes["args"] = tuple(storable(a) for a in event.args)
+    elif isinstance(event, ButtonEvent) and _UNSTORABLE.search(event.payload):
+        changes["payload"] = storable(event.payload)
+    return replace(event, **changes) if changes else event  # type: ignore[arg-type]

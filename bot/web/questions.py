@@ -80,7 +80,7 @@ def _since(request: web.Request) -> dt.date | None:
 async def questions_page(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME_KEY]
     values: dict[str, Any] = {
-        "admin": current_admin(request),
+        "admin": await current_admin(request),
         "csrf": csrf_token(runtime, request.cookies[COOKIE]),
         "since": request.query.get("since", ""),
         "query": "",
