@@ -15,8 +15,12 @@ from bot.cli import cli
 
 
 def walk(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command path, loading lazily imported subcommands as ``votebot NAME`` would."""
     out = [prefix]
-    for name, cmd in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None, name
         if isinstance(cmd, click.Group):
             out.extend(walk(cmd, (*prefix, name)))
         else:
