@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import html
 import logging
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
 
+from bot import fleet
 from bot.channels.base import (
     PermanentError,
     RetryLater,
@@ -33,7 +35,7 @@ from bot.config import ConfigError
 from bot.core.events import CommandEvent, TextEvent, UnsupportedEvent, UserRef
 from bot.core.formatting import escape
 from bot.core.replies import Button, Image, Reply
-from bot.db.models import EngagementEvent, User
+from bot.db.models import EngagementEvent, User, utcnow
 from bot.runtime import open_runtime
 from bot.web.app import MAX_BODY_BYTES
 from tests.conftest import make_settings
@@ -140,15 +142,21 @@ async def test_cosmetic_calls_failing_leave_the_bot_serving(db_url: str) -> None
             assert "English" in api.replies(9)[-2].text
 
 
-async def test_429_is_retried_after_retry_after(db_url: str) -> None:
+async def test_429_is_retried_after_retry_after_and_pauses_the_fleets_sender(
+    db_url: str,
+) -> None:
     async with FakeBotAPI() as api, running(db_url, api) as h:
-        api.fail("sendMessage", "429", retry_after=1)
+        before = utcnow()
+        api.fail("sendMessage", "429", retry_after=3)
         api.push(api.message_update("/menu", 11))
         await h.settle()
         attempts = [c for c in api.log if c.method == "sendMessage"]
         assert [c.ok for c in attempts] == [False, True]
-        assert attempts[1].at - attempts[0].at >= 1.0
+        assert attempts[1].at - attempts[0].at >= 3.0
         assert attempts[1].params["text"] == attempts[0].params["text"]
+        # Replies and broadcasts share the bot's limit: every worker's sender honours the pause.
+        until = await fleet.held_until(h.runtime.db, "pause:telegram", before)
+        assert until is not None and until - before >= timedelta(seconds=3)
 
 
 async def test_5xx_and_garbage_are_retried_with_backoff(db_url: str) -> None:

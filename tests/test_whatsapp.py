@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot import fleet
 from bot.channels.base import PermanentError, RetryLater, TransientError, Unreachable
 from bot.channels.whatsapp import OutsideWindow, WhatsAppChannel
 from bot.config import ConfigError
@@ -459,7 +460,7 @@ async def test_network_errors_are_transient(wa: Harness, wa_runtime: Runtime) ->
 
 
 async def test_conversations_retry_rate_limits_then_deliver(
-    wa: Harness, monkeypatch: pytest.MonkeyPatch
+    wa: Harness, wa_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     waits: list[float] = []
 
@@ -468,11 +469,17 @@ async def test_conversations_retry_rate_limits_then_deliver(
 
     wa.channel.sleep = no_sleep
     wa.channel.max_backoff = 30.0
-    wa.graph.fail(130429, status=429)
-    wa.graph.fail(131056)
+    wa.graph.fail(131056)  # the pair limit: this one chat only
+    before = utcnow()
     await wa.say("/start")
-    assert waits == [5.0, 6.0]
+    assert waits == [6.0]
+    assert await fleet.held_until(wa_runtime.db, "pause:whatsapp", before) is None
+    wa.graph.fail(130429, status=429)  # the number's throughput: the fleet's sender waits too
+    await wa.say("/start")
+    assert waits == [6.0, 5.0]
     assert "Teman Pemilih" in wa.text and wa.options == ["Bahasa Indonesia", "English"]
+    until = await fleet.held_until(wa_runtime.db, "pause:whatsapp", before)
+    assert until is not None and until - before >= timedelta(seconds=5)
 
 
 async def test_conversation_errors_are_logged_and_never_crash(

@@ -10,11 +10,17 @@ broadcast starts. ``VOTEBOT_CONVERSATION_RESERVE=0`` leaves replies unlimited.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from datetime import timedelta
 
+from bot import fleet
+from bot.db.models import utcnow
 from bot.runtime import Runtime
 
 from .ratelimit import ChannelLimiter
+
+log = logging.getLogger(__name__)
 
 
 class ReplyBudget:
@@ -46,9 +52,31 @@ class ReplyBudget:
         if limiter is not None:
             await limiter.acquire(chat)
 
+    def pause(self, channel: str, seconds: float) -> None:
+        limiter = self.limiters.get(channel)
+        if limiter is not None:
+            limiter.pause(seconds)
+
 
 async def acquire(runtime: Runtime, channel: str, chat: str) -> None:
     """Wait for this worker's share of ``channel``'s budget (no wait if no budget is set)."""
     budget = getattr(runtime, "reply_budget", None)
     if isinstance(budget, ReplyBudget):
         await budget.acquire(channel, chat)
+
+
+async def platform_paused(runtime: Runtime, channel: str, seconds: float) -> None:
+    """The platform answered a conversation reply with "retry after ``seconds``".
+
+    Replies and the fleet's sender draw on one limit, so both wait: this worker's replies (its
+    share of the budget is paused) and the sender of every worker (the ``pause:<channel>`` lease
+    the dispatcher honours before each batch). Sharing the pause is best effort: a database error
+    is logged and the reply is retried all the same.
+    """
+    budget = getattr(runtime, "reply_budget", None)
+    if isinstance(budget, ReplyBudget):
+        budget.pause(channel, seconds)
+    try:
+        await fleet.pause(runtime.db, channel, utcnow() + timedelta(seconds=seconds))
+    except Exception as exc:
+        log.warning("could not share a %s pause with the fleet (%s)", channel, type(exc).__name__)

@@ -246,8 +246,16 @@ class TelegramDelivery:
                 return False
             return isinstance(exc, TelegramError)  # NetworkError, TimedOut, 5xx, unreadable
 
+        async def attempt() -> T:
+            try:
+                return await call()
+            except RetryAfter as exc:
+                # The bot as a whole is over its limit: the fleet's sender waits too.
+                await reply_budget.platform_paused(self.runtime, CHANNEL, retry_after_seconds(exc))
+                raise
+
         return await retry_policy.calls(
-            call,
+            attempt,
             retry_on=worth_retrying,
             attempts=self.max_attempts,
             base=self.backoff_base,

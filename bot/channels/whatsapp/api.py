@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 #: Graph error codes that mean "slow down": throughput (130429), the per-user pair limit (131056),
 #: and the app- and account-level call limits (4, 80007).
 RATE_LIMIT_CODES = frozenset({130429, 131056, 4, 80007})
+PAIR_RATE_LIMIT = 131056
 #: Temporary platform trouble: unknown/service errors and "service unavailable".
 TRANSIENT_CODES = frozenset({1, 2, 131000, 131016})
 UNDELIVERABLE = 131026
@@ -50,6 +51,11 @@ class GraphError(Exception):
     @property
     def rate_limited(self) -> bool:
         return self.code in RATE_LIMIT_CODES or (self.status == 429 and self.code is None)
+
+    @property
+    def fleet_wide(self) -> bool:
+        """A limit on the whole number, not on one chat (the pair limit, 131056, is per user)."""
+        return self.rate_limited and self.code != PAIR_RATE_LIMIT
 
     @property
     def transient(self) -> bool:

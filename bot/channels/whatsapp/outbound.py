@@ -264,7 +264,13 @@ class WhatsAppOutbound:
                 mime = mimetypes.guess_type(out.image.filename)[0] or "image/png"
                 media_id = await self.api.upload_media(out.image.data, out.image.filename, mime)
                 message["image"] = {**message["image"], "id": media_id}
-            return await self.api.send_message(wa_id, message)
+            try:
+                return await self.api.send_message(wa_id, message)
+            except GraphError as exc:
+                if retry and exc.fleet_wide:
+                    # The number as a whole is over its limit: the fleet's sender waits too.
+                    await reply_budget.platform_paused(self.runtime, CHANNEL, exc.wait)
+                raise
 
         def worth_retrying(exc: BaseException) -> bool:
             return retry and isinstance(exc, GraphError) and (exc.rate_limited or exc.transient)
