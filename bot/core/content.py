@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.core import yamlparse
 from bot.core.i18n import N_
 
 if TYPE_CHECKING:
@@ -287,8 +288,7 @@ def parse_document(
         raise ContentErrors([ContentError(path, 1, "front matter is not closed by a '---' line")])
     yaml_text = "\n".join(lines[1:end])
     try:
-        node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
-        meta = yaml.safe_load(yaml_text)
+        node, meta = yamlparse.parse(yaml_text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 2) if mark else 2

@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from bot.core import yamlparse
 from bot.core.content import ContentError, Source, Strict, check_slug, check_sources
 
 FACTS_FILE = "facts.yaml"
@@ -191,8 +192,7 @@ def load_facts(
         return ledger, []
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = yamlparse.parse(text)
     except UnicodeDecodeError as exc:
         return ledger, [ContentError(path, 1, f"not UTF-8 text: {exc.reason}")]
     except yaml.MarkedYAMLError as exc:

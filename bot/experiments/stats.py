@@ -10,10 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from statsmodels.stats.proportion import (
-    confint_proportions_2indep,
-    samplesize_proportions_2indep_onetail,
-)
+# statsmodels (with pandas and scipy.stats) takes seconds to import: it is imported where a
+# figure is computed, not by every process that loads the chat flows.
 
 ALPHA = 0.05
 POWER = 0.8
@@ -54,6 +52,8 @@ def difference(
     """The difference of two arms' rates with Newcombe's 95% interval (None if an arm is empty)."""
     if n1 <= 0 or n2 <= 0:
         return None
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     low, high = confint_proportions_2indep(
         x1, n1, x2, n2, method="newcomb", compare="diff", alpha=ALPHA
     )
@@ -68,6 +68,8 @@ def sample_size(base_rate: float, effect_points: float, ratio: float = 1.0) -> t
     base = min(max(base_rate, 0.01), 0.99)
     if base + effect > 0.999:
         effect = -effect  # the same distance downwards: the variance is symmetric in p
+    from statsmodels.stats.proportion import samplesize_proportions_2indep_onetail
+
     n1 = samplesize_proportions_2indep_onetail(
         effect, base, POWER, ratio=ratio, alpha=ALPHA, alternative="two-sided"
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from bot.core import yamlparse
 from bot.core.content import ContentError, ContentErrors, _node_lines
 
 Lines = dict[tuple[str | int, ...], int]
@@ -37,8 +38,7 @@ def read_yaml(path: Path) -> YamlFile:
     except UnicodeDecodeError as exc:
         raise ContentErrors([ContentError(path, 1, f"not UTF-8 text: {exc.reason}")]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = yamlparse.parse(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1) if mark else 1
