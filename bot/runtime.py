@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.config import ConfigError, Settings
 from bot.core.content import ContentErrors, ContentStore, load_content
@@ -45,12 +46,35 @@ class Runtime:
         await self.db.close()
 
 
+#: Loaded content by what it was loaded from (see :func:`_signature`): content never changes
+#: under a running process, so every runtime of a process shares one store and the indexes
+#: built on it (understanding, Cek Fakta), instead of parsing and indexing it again.
+_LOADED: dict[tuple[object, ...], ContentStore] = {}
+
+
+def _signature(settings: Settings, locales: list[str]) -> tuple[object, ...]:
+    """What the store depends on: the directories, locales and every file's size and mtime."""
+    files: list[tuple[str, int, int]] = []
+    for root in (settings.content_dir, settings.locales_dir):
+        for path in sorted(Path(root).rglob("*")):
+            if path.is_file():
+                info = path.stat()
+                files.append((str(path), info.st_size, info.st_mtime_ns))
+    return (str(settings.content_dir), tuple(locales), settings.default_locale, tuple(files))
+
+
 def load_bundled_content(settings: Settings) -> ContentStore:
-    store, errors = load_content(
-        settings.content_dir, available_locales(settings.locales_dir), settings.default_locale
-    )
+    """The content for ``settings``, loaded once per process (again if a file changed)."""
+    locales = available_locales(settings.locales_dir)
+    key = _signature(settings, locales)
+    store = _LOADED.get(key)
+    if store is not None:
+        return store
+    store, errors = load_content(settings.content_dir, locales, settings.default_locale)
     if errors:
         raise ContentErrors(errors)
+    _LOADED.clear()  # one store at a time: an edited file replaces the old one
+    _LOADED[key] = store
     return store
 
 
