@@ -181,8 +181,8 @@ def test_lexicon_chains_end_in_one_form_and_loops_stop() -> None:
 
 def test_a_stem_found_by_stripping_an_affix_is_read_through_the_lexicon(store) -> None:  # type: ignore[no-untyped-def]
     index = index_for(store)
-    assert "kecoblos" not in index.idf and "coblos" not in index.idf
-    assert index.mend("kecoblos") == ("pilih", AFFIX_TRUST)
+    assert "dicoblosin" not in index.idf and "coblos" not in index.idf
+    assert index.mend("dicoblosin") == ("pilih", AFFIX_TRUST)
 
 
 def test_segments_read_place_aliases() -> None:
@@ -211,6 +211,13 @@ def test_segments_read_place_aliases() -> None:
 def test_understand_answers_common_questions(store, typed: str, locale: str, target: str) -> None:  # type: ignore[no-untyped-def]
     u = understand(typed, locale, store=store)
     assert u.confidence == "high" and u.best is not None and u.best.label == target
+
+
+def test_one_word_that_is_no_phrasing_is_asked_about_not_answered(store) -> None:  # type: ignore[no-untyped-def]
+    # "test" is part of the quiz's "test my knowledge", and nothing more.
+    u = understand("test", "id", store=store)
+    assert u.confidence != "high"
+    assert understand("kuis", "id", store=store).confidence == "high"  # a phrasing as typed
 
 
 def test_understand_says_low_for_nonsense_and_medium_for_vague(store) -> None:  # type: ignore[no-untyped-def]

@@ -251,7 +251,8 @@ class Index:
             final[key] = score * (PAGE_WEIGHT if key[0] == "page" else 1.0)
         ranked = sorted(final.items(), key=lambda kv: -kv[1])
         candidates = [Match(kind, target, round(s, 4)) for (kind, target), s in ranked[:5]]
-        return decide(candidates, norm, self.k, locale)
+        # One word that is no phrasing as typed ("test"): too little to answer without asking.
+        return decide(candidates, norm, self.k, locale, may_be_high=len(raw) > 1)
 
     def _score(
         self, doc: Doc, q_weights: dict[str, float], q_total: float, qtext: str, i: int
