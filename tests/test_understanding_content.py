@@ -12,6 +12,9 @@ from bot.core.content import load_content
 from bot.core.segments import parse_segment
 from bot.core.understanding import normalise, understand
 from bot.core.understanding.content import knowledge
+from bot.core.understanding.index import AFFIX_TRUST, index_for
+from bot.core.understanding.lexicon import Lexicon
+from bot.core.understanding.normalise import apply_lexicons
 from bot.core.understanding.places import load_places
 from tests.test_cli_broadcast import FILE, env, votebot  # noqa: F401 (env is a fixture)
 from tests.test_content import GOOD, write
@@ -159,10 +162,27 @@ def test_the_bundled_understanding_content_is_valid_and_generous(store) -> None:
         ("tps di jaksel", "tps di jakarta selatan"),
         ("ktp jkt", "ktp daerah khusus ibukota jakarta"),
         ("don't know bout it", "do not know about it"),
+        # A usual form that is itself a key is followed on: "gabisa" → "tidak bisa" → "tidak
+        # boleh", as "bisa" alone becomes; "mudik" → "kampung" → "desa".
+        ("gabisa mudik", "tidak boleh desa"),
+        ("i voted", "i pilih"),
+        ("gmn nyoblosnya di kampungku", "bagaimana pilih di desa"),
     ],
 )
 def test_normalise(store, typed: str, normal: str) -> None:  # type: ignore[no-untyped-def]
     assert normalise(typed, "id", store=store) == normal
+
+
+def test_lexicon_chains_end_in_one_form_and_loops_stop() -> None:
+    chain = Lexicon("id", {"kyk": "kayak", "kayak": "seperti", "a": "b", "b": "a c"})
+    assert apply_lexicons(["kyk", "kayak", "x"], [chain]) == ["seperti", "seperti", "x"]
+    assert apply_lexicons(["a"], [chain]) == ["a", "c"]
+
+
+def test_a_stem_found_by_stripping_an_affix_is_read_through_the_lexicon(store) -> None:  # type: ignore[no-untyped-def]
+    index = index_for(store)
+    assert "dicoblosin" not in index.idf and "coblos" not in index.idf
+    assert index.mend("dicoblosin") == ("pilih", AFFIX_TRUST)
 
 
 def test_segments_read_place_aliases() -> None:
@@ -191,6 +211,13 @@ def test_segments_read_place_aliases() -> None:
 def test_understand_answers_common_questions(store, typed: str, locale: str, target: str) -> None:  # type: ignore[no-untyped-def]
     u = understand(typed, locale, store=store)
     assert u.confidence == "high" and u.best is not None and u.best.label == target
+
+
+def test_one_word_that_is_no_phrasing_is_asked_about_not_answered(store) -> None:  # type: ignore[no-untyped-def]
+    # "test" is part of the quiz's "test my knowledge", and nothing more.
+    u = understand("test", "id", store=store)
+    assert u.confidence != "high"
+    assert understand("kuis", "id", store=store).confidence == "high"  # a phrasing as typed
 
 
 def test_understand_says_low_for_nonsense_and_medium_for_vague(store) -> None:  # type: ignore[no-untyped-def]

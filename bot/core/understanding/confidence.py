@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from bot.core.understanding.content import Knowledge
 
 HIGH = 0.65
-MARGIN = 0.16
+MARGIN = 0.18
 MEDIUM = 0.45
 #: An FAQ entry this close behind the page it links to is answered instead of the page.
 FAQ_OVER_PAGE = 0.15
@@ -34,14 +34,23 @@ def related(a: Match, b: Match, k: Knowledge, locale: str) -> bool:
     return False
 
 
-def decide(candidates: list[Match], normalised: str, k: Knowledge, locale: str) -> Understanding:
+def decide(
+    candidates: list[Match],
+    normalised: str,
+    k: Knowledge,
+    locale: str,
+    *,
+    may_be_high: bool = True,
+) -> Understanding:
+    """``may_be_high=False`` for a message of one search word that is no phrasing as typed
+    ("test" is part of "test my knowledge", not a request for the quiz): ask, don't answer."""
     if not candidates:
         return Understanding("low", None, [], normalised)
     candidates = _prefer_faq(candidates, k, locale)
     best = candidates[0]
     others = [c for c in candidates[1:] if not related(best, c, k, locale)]
     runner_up = others[0].score if others else 0.0
-    if best.score >= HIGH and best.score - runner_up >= MARGIN:
+    if may_be_high and best.score >= HIGH and best.score - runner_up >= MARGIN:
         return Understanding("high", best, candidates, normalised)
     if best.score >= MEDIUM:
         shown = [best, *[c for c in others if c.score >= MEDIUM * 0.75]][:MAX_CHOICES]

@@ -5,7 +5,8 @@ normalised tokens (stopwords left out), in every locale at once: FAQ ids are the
 locales, so an English question typed to the Indonesian bot still finds its entry.
 
 For a message: tokens the index does not know are mended (an affix stripped, ``milihnya`` →
-``milih``; else the nearest known word by edit distance, ``pemilhan`` → ``pemilihan``), bm25s
+``milih``, and such a stem looked up in the lexicons, ``nyoblosnya`` → ``nyoblos`` → ``pilih``;
+else the nearest known word by edit distance, ``pemilhan`` → ``pemilihan``), bm25s
 ranks documents, and the best few are scored again on an absolute scale from 0 to 1: how much of
 the message (weighted by word rarity) the document covers, how much of the document the message
 covers, and a fuzzy string ratio. A target's score is its best document's. Confidence comes
@@ -30,6 +31,7 @@ from bot.core.understanding.chargrams import CharGrams
 from bot.core.understanding.confidence import decide
 from bot.core.understanding.content import Knowledge, knowledge
 from bot.core.understanding.model import Kind, Match, Understanding
+from bot.core.understanding.normalise import apply_lexicons
 
 #: bm25s sets its own logger to DEBUG on import and logs every index build: keep it quiet.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -92,6 +94,8 @@ class Index:
         started = time.perf_counter()
         self.k = k
         self.stopwords = frozenset().union(*(lex.stopwords for lex in k.lexicons.values()))
+        #: Every locale's lexicon, for a stem found by stripping an affix (mending is locale-free).
+        self._stem_lexicons = [lex for _, lex in sorted(k.lexicons.items())]
         self.docs: list[Doc] = []
         #: normalised phrase → (kind, target): a message typed exactly as a phrasing
         self.exact: dict[str, tuple[Kind, str]] = {}
@@ -180,8 +184,14 @@ class Index:
                 if suf and not core.endswith(suf):
                     continue
                 stem = core[: len(core) - len(suf)] if suf else core
-                if len(stem) >= 3 and stem in self.idf:
+                if len(stem) < 3:
+                    continue
+                if stem in self.idf:
                     return stem, AFFIX_TRUST
+                if pre or suf:
+                    usual = apply_lexicons([stem], self._stem_lexicons)
+                    if len(usual) == 1 and usual[0] in self.idf:
+                        return usual[0], AFFIX_TRUST
         if not 6 <= len(token) <= 24:
             return None
         # Typos rarely hit the first letter; short words need a closer match.
@@ -241,7 +251,8 @@ class Index:
             final[key] = score * (PAGE_WEIGHT if key[0] == "page" else 1.0)
         ranked = sorted(final.items(), key=lambda kv: -kv[1])
         candidates = [Match(kind, target, round(s, 4)) for (kind, target), s in ranked[:5]]
-        return decide(candidates, norm, self.k, locale)
+        # One word that is no phrasing as typed ("test"): too little to answer without asking.
+        return decide(candidates, norm, self.k, locale, may_be_high=len(raw) > 1)
 
     def _score(
         self, doc: Doc, q_weights: dict[str, float], q_total: float, qtext: str, i: int

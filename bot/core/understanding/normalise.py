@@ -9,7 +9,11 @@
 3. repeated words written with a 2 (``hari2`` → ``hari hari``) and letters typed three or more
    times (``bangettt`` → ``banget``);
 4. each token is looked up in the locale's lexicon, then in the other locales' (people mix
-   languages), and replaced by its usual form (``gmn`` → ``bagaimana``, ``gue`` → ``saya``).
+   languages), and replaced by its usual form (``gmn`` → ``bagaimana``, ``gue`` → ``saya``); a
+   usual form that is itself a lexicon key is followed on (``voted`` → ``vote`` → ``pilih``,
+   ``mudik`` → ``kampung`` → ``desa``), so a word typed either way ends in the same form; a
+   token the lexicons do not know but whose stem without ``-nya``/``-ku``/``-mu`` is a key is
+   read as that stem (``nyoblosnya`` → ``nyoblos`` → ``pilih``).
 """
 
 from __future__ import annotations
@@ -72,17 +76,48 @@ def surface(text: str) -> str:
     return " ".join(text.split())
 
 
+#: How many lexicon entries one typed token may pass through (``kyk`` → ``kayak`` → ``seperti``).
+MAX_CHAIN = 4
+
+
+def _lookup(token: str, lexicons: Sequence[Lexicon]) -> str | None:
+    for lexicon in lexicons:
+        replacement = lexicon.words.get(token)
+        if replacement is not None:
+            return replacement
+    return None
+
+
+#: Endings an Indonesian word takes in chat (``nyoblosnya``, ``kampungku``): a token the
+#: lexicons do not know is read as its stem when the stem is a key.
+_ENDINGS = ("nya", "ny", "ku", "mu")
+
+
 def apply_lexicons(tokens: Sequence[str], lexicons: Sequence[Lexicon]) -> list[str]:
-    """Replace each token by the first lexicon's entry for it (the user's locale comes first)."""
+    """Replace each token by the first lexicon's entry for it (the user's locale comes first),
+    following a replacement that is itself a key, so every spelling ends in one usual form."""
     out: list[str] = []
     for token in tokens:
-        for lexicon in lexicons:
-            replacement = lexicon.words.get(token)
-            if replacement is not None:
-                out.extend(replacement.split())
-                break
-        else:
-            out.append(token)
+        if _lookup(token, lexicons) is None:
+            for ending in _ENDINGS:
+                stem = token[: -len(ending)]
+                if token.endswith(ending) and len(stem) >= 3 and _lookup(stem, lexicons):
+                    token = stem
+                    break
+        out.extend(_resolve(token, lexicons, MAX_CHAIN, frozenset()))
+    return out
+
+
+def _resolve(
+    token: str, lexicons: Sequence[Lexicon], depth: int, seen: frozenset[str]
+) -> list[str]:
+    replacement = _lookup(token, lexicons) if depth and token not in seen else None
+    if replacement is None:
+        return [token]
+    seen = seen | {token}
+    out: list[str] = []
+    for word in replacement.split():
+        out.extend(_resolve(word, lexicons, depth - 1, seen))
     return out
 
 
