@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +53,7 @@ class Runtime:
 _LOADED: dict[tuple[object, ...], ContentStore] = {}
 
 
-def _signature(settings: Settings, locales: list[str]) -> tuple[object, ...]:
+def _signature(settings: Settings, locales: Sequence[str]) -> tuple[object, ...]:
     """What the store depends on: the directories, locales and every file's size and mtime."""
     files: list[tuple[str, int, int]] = []
     for root in (settings.content_dir, settings.locales_dir):

@@ -311,7 +311,7 @@ async def test_handle_once_keeps_the_key_with_the_effects_and_the_replies(
     assert [r.text for r in taken.replies] == [r.text for r in first.replies]
     assert taken.replies[0].buttons == first.replies[0].buttons
     async with runtime.db.transaction() as s:
-        await inbound_repo.delivered(s, "test", "m1")
+        await inbound_repo.delivered(s, "test", ["m1"])
     assert (await core.handle_once(event, "m1")).outcome is Outcome.DUPLICATE
     async with runtime.db.transaction() as s:
         handled = await s.scalar(

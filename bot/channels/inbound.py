@@ -8,7 +8,8 @@ pipeline a ``deliver`` function. The pipeline then:
    default the database pool's size), at most ``VOTEBOT_INBOUND_WAIT`` seconds;
 2. asks the core to handle the message once (:meth:`bot.core.engine.Core.handle_once`): the key
    is claimed in the same transaction as the message's effects and its replies;
-3. delivers the replies (a user who blocked the bot is marked unreachable) and then forgets them.
+3. delivers the replies (a user who blocked the bot is marked unreachable) and then forgets them
+   (in batches, see :class:`DeliveredMarks`).
 
 :meth:`InboundPipeline.run` returns True once the message is safe: handled and its replies
 delivered, or handled before. A webhook answers 200 only then; on False (no slot in time, the
@@ -49,6 +50,10 @@ log = logging.getLogger(__name__)
 MAX_JSON_DEPTH = 64
 #: Messages waiting for a slot in one process beyond which a webhook answers 503 at once.
 MAX_WAITING = 2000
+#: Seconds a delivered message's mark waits to be written with others (see DeliveredMarks).
+MARK_DELAY = 0.05
+#: Most marks written in one statement.
+MARK_BATCH = 200
 
 #: Delivers replies to a user; ``route`` is what the channel gave with the message (its chat,
 #: the pressed message). Raises :class:`~bot.channels.base.Unreachable` when the user blocked us.
@@ -125,6 +130,54 @@ def slots_for(runtime: Runtime) -> asyncio.Semaphore:
     return runtime.inbound_slots
 
 
+class DeliveredMarks:
+    """Forgets delivered messages' stored replies in batches, off the messages' path.
+
+    Once a message's replies went out, their stored copy matters only if the platform delivers
+    the message again after the lease; forgetting it is bookkeeping. The keys wait here for at
+    most :data:`MARK_DELAY` seconds and go in one ``UPDATE`` per batch, so a burst costs one
+    write per batch instead of a second transaction per message (SQLite serialises writers).
+    A crash before a batch is written is the same as a crash just before a single mark: a
+    redelivery after the lease sends those replies again (the at-least-once window the module
+    docstring states). A failed write is logged, never retried as a send.
+    """
+
+    def __init__(self, runtime: Runtime, channel: str) -> None:
+        self.runtime, self.channel = runtime, channel
+        self.keys: list[str] = []
+        self._timer: asyncio.Task[None] | None = None
+
+    def add(self, key: str) -> None:
+        self.keys.append(key)
+        if self._timer is None or self._timer.done():
+            self._timer = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(MARK_DELAY)
+        await self._write()
+
+    async def flush(self) -> None:
+        """Write every mark taken so far (also those a timer is writing now)."""
+        timer = self._timer
+        await self._write()
+        if timer is not None and not timer.done():
+            await asyncio.gather(timer, return_exceptions=True)
+
+    async def _write(self) -> None:
+        while self.keys:
+            batch, self.keys = self.keys[:MARK_BATCH], self.keys[MARK_BATCH:]
+            try:
+                async with self.runtime.db.transaction() as session:
+                    await inbound_repo.delivered(session, self.channel, batch)
+            except Exception as exc:
+                log.warning(
+                    "%s: could not mark %d message(s) delivered (%s)",
+                    self.channel,
+                    len(batch),
+                    type(exc).__name__,
+                )
+
+
 class InboundPipeline:
     """The shared path of one channel's inbound messages (see the module docstring)."""
 
@@ -136,6 +189,7 @@ class InboundPipeline:
         )
         self._tasks: set[asyncio.Task[bool]] = set()
         self.waiting = 0
+        self.marks = DeliveredMarks(runtime, channel)
 
     def _lock(self, user: UserRef) -> asyncio.Lock:
         lock = self._locks.get(user)
@@ -144,9 +198,10 @@ class InboundPipeline:
         return lock
 
     async def drain(self) -> None:
-        """Wait until every message taken so far is handled and delivered."""
+        """Wait until every message taken so far is handled, delivered and marked so."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.marks.flush()
 
     async def run(
         self,
@@ -237,20 +292,8 @@ class InboundPipeline:
             except Unreachable as exc:
                 await self._mark_unreachable(user, exc.reason)
         if handled.stored:
-            await self._delivered(key)
+            self.marks.add(key)
         return True
-
-    async def _delivered(self, key: str) -> None:
-        try:
-            async with self.runtime.db.transaction() as session:
-                await inbound_repo.delivered(session, self.channel, key)
-        except Exception as exc:
-            # The replies went out; a redelivery after the lease would send them again.
-            log.warning(
-                "%s: could not mark a message's replies delivered (%s)",
-                self.channel,
-                type(exc).__name__,
-            )
 
     async def _mark_unreachable(self, user: UserRef, reason: str) -> None:
         log.info(

@@ -102,10 +102,10 @@ async def lease(
     )
 
 
-async def delivered(session: AsyncSession, channel: str, key: str) -> None:
-    """The replies went out: forget them (the key stays, for de-duplication)."""
+async def delivered(session: AsyncSession, channel: str, keys: list[str]) -> None:
+    """These messages' replies went out: forget them (the keys stay, for de-duplication)."""
     await session.execute(
         update(_TABLE)
-        .where(_C.channel == channel, _C.message_key == message_key(key))
+        .where(_C.channel == channel, _C.message_key.in_([message_key(k) for k in keys]))
         .values(pending=None, lease_until=None)
     )
