@@ -37,14 +37,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from bot.core import consent
 from bot.core.i18n import N_
 from bot.core.regions import name_key
 from bot.core.understanding.places import Places
-from bot.db.models import EngagementEvent, Region, User, utcnow
+from bot.db.models import Region, User, utcnow
 from bot.db.models_pledge import Pledge, ReferralCode, UserReferral
+from bot.db.models_quiz import QuizAttempt
 
 SIMULATOR_CHANNEL = "sim"
 FLAGS = ("pledged", "quiz_finished", "reminder")
@@ -158,11 +158,6 @@ async def _region_ids(session: AsyncSession, level: str, values: tuple[str, ...]
     return ids
 
 
-def _has_event(event_type: str, name: str) -> ColumnElement[bool]:
-    ev = aliased(EngagementEvent)
-    return exists().where(ev.user_id == User.id, ev.event_type == event_type, ev.name == name)
-
-
 async def conditions(
     session: AsyncSession,
     segment: Segment,
@@ -216,7 +211,10 @@ async def conditions(
     if "pledged" in segment.flags:
         conds.append(exists().where(Pledge.user_id == User.id, Pledge.withdrawn_at.is_(None)))
     if "quiz_finished" in segment.flags:
-        conds.append(_has_event("quiz", "quiz_completed"))
+        # The attempts table, not the event log: one source of truth, kept as the quiz goes.
+        conds.append(
+            exists().where(QuizAttempt.user_id == User.id, QuizAttempt.status == "completed")
+        )
     if "reminder" in segment.flags:
         conds.append(consent.condition(consent.VOTING_DAY))
     return conds
