@@ -54,11 +54,13 @@ class Dialog:
         )
         return await self.send(event, f"!location {lat} {lon}")
 
-    async def media(self, kind: str, data: bytes | None = None) -> list[Reply]:
+    async def media(
+        self, kind: str, data: bytes | None = None, caption: str | None = None
+    ) -> list[Reply]:
         event = UnsupportedEvent(
-            user=self.ref, language_code=self.language_code, kind=kind, data=data
+            user=self.ref, language_code=self.language_code, kind=kind, data=data, caption=caption
         )
-        return await self.send(event, f"!media {kind}")
+        return await self.send(event, f"!media {kind}" + (f" {caption}" if caption else ""))
 
     def button(self, label: str) -> Button:
         buttons = [b for r in self.replies for b in r.all_buttons()]

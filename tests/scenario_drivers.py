@@ -14,6 +14,7 @@ the body's list of full labels); the screen is what the fake Graph API was asked
 from __future__ import annotations
 
 import html
+import io
 import itertools
 import re
 import time
@@ -32,6 +33,18 @@ from tests.whatsapp_fakes import USER, FakeGraph, serving, wa_env
 URL = re.compile(r"https?://[^\s<>\"')\]]+")
 #: WhatsApp's *bold*, _italic_ and ~strike~ markers (not underscores inside words or URLs).
 WA_MARK = re.compile(r"(?<![\w*_~])[*_~](?=\S)|(?<=\S)[*_~](?![\w*_~])")
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 40, 90)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+#: The picture a scenario sends (forwarded photos are matched by their hash, then caption).
+PHOTO = _png()
 
 
 def _urls(text: str) -> list[str]:
@@ -98,6 +111,11 @@ class TelegramDriver:
         voice = {"file_id": "voice-1", "file_unique_id": "voice-u1", "duration": 3}
         await self._post(self.api.message_update(None, self.user_id, voice=voice), "!voice")
 
+    async def send_photo(self, caption: str | None = None) -> None:
+        self.api.files["scenario-photo"] = PHOTO
+        update = self.api.photo_update([("scenario-photo", 64, 64)], self.user_id, caption=caption)
+        await self._post(update, f"!photo {caption or ''}".rstrip())
+
     @property
     def text(self) -> str:
         return "\n\n".join(html.unescape(re.sub(r"<[^>]+>", "", c.text)) for c in self.screen)
@@ -129,8 +147,12 @@ Deliver = Callable[[dict[str, Any]], Awaitable[list[dict[str, Any]]]]
 class WhatsAppDriver:
     channel = "whatsapp"
 
-    def __init__(self, deliver: Deliver, wa_id: str = USER) -> None:
+    def __init__(
+        self, deliver: Deliver, wa_id: str = USER, media: dict[str, bytes] | None = None
+    ) -> None:
         self.deliver, self.wa_id = deliver, wa_id
+        #: The fake Graph API's media store, where a sent photo can be downloaded from.
+        self.media = media if media is not None else {}
         self._ids = itertools.count(1)
         self.screen: list[dict[str, Any]] = []
         self.transcript: list[str] = []
@@ -161,6 +183,13 @@ class WhatsAppDriver:
     async def send_voice_note(self) -> None:
         body = {"id": "voice-1", "mime_type": "audio/ogg; codecs=opus", "voice": True}
         await self._deliver("audio", body, "!voice")
+
+    async def send_photo(self, caption: str | None = None) -> None:
+        self.media["9001"] = PHOTO
+        body: dict[str, Any] = {"id": "9001", "mime_type": "image/png", "sha256": "x"}
+        if caption is not None:
+            body["caption"] = caption
+        await self._deliver("image", body, f"!photo {caption or ''}".rstrip())
 
     @property
     def kinds(self) -> list[str]:
@@ -229,7 +258,7 @@ async def whatsapp_driver(db_url: str) -> AsyncIterator[tuple[WhatsAppDriver, Ru
                 assert await h.deliver(message) == 200
                 return h.batch
 
-            yield WhatsAppDriver(deliver), runtime
+            yield WhatsAppDriver(deliver, media=graph.media), runtime
     finally:
         await runtime.close()
         await graph.close()

@@ -32,6 +32,9 @@ class Driver(Protocol):
 
     async def send_voice_note(self) -> None: ...
 
+    async def send_photo(self, caption: str | None = None) -> None:
+        """Send (forward) a small picture, with ``caption`` when given."""
+
     @property
     def text(self) -> str:
         """The plain text of every message of the current screen, without formatting."""
@@ -323,6 +326,41 @@ async def forwarded_hoax_gets_verdict_and_paste_back_reply(d: Driver) -> None:
     assert "https://pemilu.tempo.co/read/1161040/" in " ".join(d.links)
     await d.press("📋 Reply for the group", on=verdict)
     assert "Sorry to butt in" in d.text
+
+
+@scenario()
+async def a_forwarded_photo_is_checked_by_its_caption(d: Driver) -> None:
+    await english_menu(d)
+    await d.send_photo(caption=FORWARDED_HOAX)
+    assert "HOAX" in d.text and "Tanjung Priok" in d.text
+    assert "📋 Reply for the group" in d.options
+    await d.press("📋 Reply for the group")
+    assert "Sorry to butt in" in d.text
+    # a photo without a caption keeps the usual answer
+    await d.send_photo()
+    assert "I can't open that yet" in d.text and "HOAX" not in d.text
+    # a blank caption is no caption
+    await d.send_photo(caption="  ")
+    assert "I can't open that yet" in d.text
+
+
+@scenario()
+async def a_picture_sent_to_cek_fakta_is_checked_by_its_caption(d: Driver) -> None:
+    await english_menu(d)
+    await d.press("🔎 Fact check")
+    await d.send_photo()
+    assert "I don't know this picture" in d.text
+    await d.say("/cek")
+    await d.send_photo(
+        caption="Diteruskan\nBesok semua TPS di kota kita pindah ke balai desa karena banjir, "
+        "SEBARKAN"
+    )
+    assert "haven't got a check" in d.text
+    await d.press("📨 Send to the team")
+    assert "The team has it now" in d.text
+    await d.say("/cek")
+    await d.send_photo(caption=FORWARDED_HOAX)
+    assert "HOAX" in d.text and "Tanjung Priok" in d.text
 
 
 @scenario()

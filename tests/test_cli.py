@@ -69,6 +69,8 @@ def test_a_whole_conversation_piped_through_chat(tmp_path: Path) -> None:
             "",
             "!location -6.2 106.8",
             "!media sticker",
+            "!media photo GEGER!!! 7 kontainer surat suara sudah dicoblos ditemukan di "
+            "Tanjung Priok SEBARKAN",
             "!user someone-else",
             "/start",
             "!bogus",
@@ -87,6 +89,7 @@ def test_a_whole_conversation_piped_through_chat(tmp_path: Path) -> None:
     assert "Sumber:" in out
     assert "Pesanmu kosong" in out
     assert "Makasih lokasinya" in out
+    assert "HOAKS" in out and "Tanjung Priok" in out  # a captioned photo is read by its caption
     assert "(now chatting as sim:someone-else)" in out
     assert out.count("Pilih bahasa dulu, ya") == 2
     assert "Simulator controls:" in out

@@ -34,7 +34,7 @@ CHANNEL = "sim"
 CONTROLS = """Simulator controls:
   !location LAT LON   share a location (e.g. !location -6.2 106.8)
   !user ID            switch to another user
-  !media KIND         send a message the bot can't read (sticker, voice, photo, ...)
+  !media KIND [TEXT]  send media the bot can't read (sticker, voice, photo, ...), with a caption
   !outbox             deliver what is queued for simulator users (poll results, notices)
   !help               this list
   !quit               end the chat (so does end of input, Ctrl-D or Ctrl-C)"""
@@ -172,9 +172,12 @@ class Simulator:
             sent = await self.outbox()
             self._print(f"({sent} queued message(s) delivered)\n")
             return True
-        if cmd == "media" and len(args) == 1:
+        if cmd == "media" and args:
+            caption = " ".join(args[1:]) or None
             await self.send(
-                UnsupportedEvent(user=self.ref, language_code=lang, kind=args[0].lower())
+                UnsupportedEvent(
+                    user=self.ref, language_code=lang, kind=args[0].lower(), caption=caption
+                )
             )
             return True
         self._print(CONTROLS + "\n")

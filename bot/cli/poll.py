@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from bot.cli import fail, get_settings, run
 from bot.cli.broadcast import _actor
+from bot.cli.poll_new import NewPoll, PollInputError, build_spec, prompt_poll
 from bot.config import Settings
 from bot.core.content import ContentErrors
 from bot.core.i18n import available_locales
@@ -25,7 +26,8 @@ from bot.runtime import open_runtime
 
 @click.group("poll")
 def command() -> None:
-    """Suara Muda polls: create one from content/polls/ID.md, approve, close, read results."""
+    """Suara Muda polls: create one (from content/polls/ID.md or options), approve, close, read
+    results."""
 
 
 def _spec(settings: Settings, source: str) -> PollSpec:
@@ -44,6 +46,47 @@ def _spec(settings: Settings, source: str) -> PollSpec:
         fail(f"{len(exc.errors)} problem(s) in {path}")
 
 
+def _new_spec(
+    settings: Settings,
+    poll_id: str | None,
+    title: str | None,
+    questions: tuple[str, ...],
+    opens: str | None,
+    closes: str | None,
+    segment: str | None,
+    intro: str | None,
+    save: bool,
+) -> PollSpec:
+    """The poll from the options, or from prompts when no --question was given."""
+    if questions:
+        missing = [n for n, v in (("--id", poll_id), ("--title", title)) if not v]
+        missing += [n for n, v in (("--opens", opens), ("--closes", closes)) if not v]
+        if missing:
+            fail(f"without a poll file, also give {', '.join(missing)}", 2)
+        new = NewPoll(poll_id or "", title or "", list(questions), opens or "", closes or "", intro)
+        new.segment = segment or "all"
+    else:
+        try:
+            new = prompt_poll(opens, closes, segment)
+        except click.Abort:
+            fail(
+                "no poll file and no --question: give SOURCE, or --id, --title, --question, "
+                "--opens and --closes (at a terminal you are asked for them)",
+                2,
+            )
+        if poll_id:
+            new.id = poll_id
+        if title:
+            new.title = title
+    save_to = settings.content_dir / POLLS_DIR if save else None
+    try:
+        return build_spec(
+            new, available_locales(settings.locales_dir), settings.default_locale, save_to
+        )
+    except PollInputError as exc:
+        fail(f"the poll is not valid:\n{exc}", 2)
+
+
 def _when(value: str | None, name: str) -> object:
     if value is None:
         return None
@@ -54,25 +97,55 @@ def _when(value: str | None, name: str) -> object:
 
 
 @command.command("create")
-@click.argument("source")
+@click.argument("source", required=False)
 @click.option(
     "--opens", help="Open at this time (WIB unless it has an offset); default: the file's."
 )
 @click.option("--closes", help="Close at this time; default: the file's.")
 @click.option("--segment", help="Who is invited (a broadcast segment); default: the file's.")
 @click.option("--by", "by", help="CHANNEL:ID of the volunteer or admin creating it.")
+@click.option("--id", "poll_id", help="Without a file: the poll's id (e.g. cek-dpt-2026).")
+@click.option("--title", help="Without a file: the poll's title.")
+@click.option(
+    "--question",
+    "questions",
+    multiple=True,
+    metavar="[KIND:] TEXT | OPTION | ...",
+    help="Without a file: a question (repeat for up to five). KIND: multi, scale or open; "
+    "without one it is a single choice.",
+)
+@click.option("--intro", help="Without a file: the invitation text (default: the title).")
+@click.option("--save", is_flag=True, help="Without a file: also write content/polls/ID.md.")
 def create(
-    source: str, opens: str | None, closes: str | None, segment: str | None, by: str | None
+    source: str | None,
+    opens: str | None,
+    closes: str | None,
+    segment: str | None,
+    by: str | None,
+    poll_id: str | None,
+    title: str | None,
+    questions: tuple[str, ...],
+    intro: str | None,
+    save: bool,
 ) -> None:
-    """Create a poll from SOURCE (a file, or an id in content/polls/); it awaits approval."""
+    """Create a poll that awaits approval: from SOURCE (a file, or an id in content/polls/), or
+    from --id, --title and --question (asked for at the prompt when none is given)."""
     settings = get_settings()
-    spec = _spec(settings, source)
     if segment is not None:
         try:
             segment = parse_segment(segment).describe()
         except SegmentError as exc:
             fail(f"--segment: {exc}", 2)
-    opens_at, closes_at = _when(opens, "--opens"), _when(closes, "--closes")
+    flags = [n for n, v in (("--id", poll_id), ("--title", title), ("--intro", intro)) if v]
+    flags += ["--question"] * bool(questions) + ["--save"] * save
+    if source is not None:
+        if flags:
+            fail(f"{', '.join(flags)}: give a poll file or these options, not both", 2)
+        spec = _spec(settings, source)
+        opens_at, closes_at = _when(opens, "--opens"), _when(closes, "--closes")
+    else:
+        spec = _new_spec(settings, poll_id, title, questions, opens, closes, segment, intro, save)
+        opens_at = closes_at = None  # they are in the spec
 
     async def main() -> None:
         rt = await open_runtime(settings)

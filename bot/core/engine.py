@@ -26,6 +26,7 @@ from bot.core.events import (
     TextEvent,
     UnsupportedEvent,
     UserRef,
+    caption_text,
     parse_command,
     sanitised,
 )
@@ -373,7 +374,7 @@ class Core:
         if isinstance(event, TextEvent):
             return {"length": len(event.text)}
         if isinstance(event, UnsupportedEvent):
-            return {"media": event.kind[:32]}
+            return {"media": event.kind[:32], "caption": event.caption is not None}
         return {}
 
     async def dispatch(self, ctx: Context) -> None:
@@ -416,7 +417,12 @@ class Core:
             await ctx.log("fallback", "stale_button", route=route[:32])
             return await self._fallback(ctx, "stale_button")
 
-        if isinstance(event, TextEvent) and looks_like_nik(event.text):
+        # A photo that came with a caption (a forwarded picture of a hoax) is read like its
+        # caption once no step took the photo itself.
+        caption = caption_text(event)
+        if (isinstance(event, TextEvent) and looks_like_nik(event.text)) or (
+            caption is not None and looks_like_nik(caption)
+        ):
             await ctx.log("privacy", "nik_warning")
             ctx.reply(
                 ctx._(
@@ -436,17 +442,18 @@ class Core:
         if state_handler is not None and await state_handler(ctx, event):
             return None
 
-        if isinstance(event, TextEvent):
-            handler_kw = r.keywords.get(normalise_keyword(event.text))
+        text = event.text if isinstance(event, TextEvent) else caption
+        if text is not None:
+            handler_kw = r.keywords.get(normalise_keyword(text))
             if handler_kw is not None:
                 ctx.clear_state()
                 return await handler_kw(ctx)
             for regex, handler_re in r.patterns:
-                match = regex.fullmatch(event.text.strip())
+                match = regex.fullmatch(text.strip())
                 if match is not None:
                     return await handler_re(ctx, match)
-            if r.free_text_handler is not None and event.text.strip():
-                await r.free_text_handler(ctx, event.text)
+            if r.free_text_handler is not None and text.strip():
+                await r.free_text_handler(ctx, text)
                 await show_step_again(ctx, "free_text")
                 return None
         if (

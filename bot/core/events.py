@@ -73,6 +73,9 @@ class UnsupportedEvent(Event):
     """Media the bot cannot read (sticker, voice, video, ...); ``kind`` names it."""
 
     kind: str
+    #: The text sent with the media (a forwarded photo's caption), as the user wrote it; ``None``
+    #: when there was none. A captioned photo is read like its caption (see the engine).
+    caption: str | None = None
     #: Raw bytes of a photo, only where a flow asked for one (e.g. the report helper).
     data: bytes | None = field(default=None, repr=False)
     #: True once ``data`` was re-encoded without metadata (see :mod:`bot.core.photos`); the core
@@ -81,6 +84,13 @@ class UnsupportedEvent(Event):
 
 
 InboundEvent = TextEvent | CommandEvent | ButtonEvent | LocationEvent | UnsupportedEvent
+
+
+def caption_text(event: InboundEvent) -> str | None:
+    """A photo's caption (not blank), read like typed text; ``None`` for anything else."""
+    if isinstance(event, UnsupportedEvent) and event.kind == "photo" and event.caption:
+        return event.caption if event.caption.strip() else None
+    return None
 
 
 def parse_command(text: str) -> tuple[str, tuple[str, ...]] | None:
@@ -117,4 +127,6 @@ def sanitised(event: InboundEvent) -> InboundEvent:
         changes["args"] = tuple(storable(a) for a in event.args)
     elif isinstance(event, ButtonEvent) and _UNSTORABLE.search(event.payload):
         changes["payload"] = storable(event.payload)
+    elif isinstance(event, UnsupportedEvent) and _UNSTORABLE.search(event.caption or ""):
+        changes["caption"] = storable(event.caption or "")
     return replace(event, **changes) if changes else event  # type: ignore[arg-type]

@@ -61,6 +61,28 @@ async def test_unknown_claim_is_queued_scrubbed_and_grouped(runtime: Runtime) ->
     assert not any("Sukamaju" in str(p) for p in props)
 
 
+async def test_a_captioned_photo_is_checked_and_queued_like_its_caption(runtime: Runtime) -> None:
+    d = Dialog(runtime.core, "photo-asker")
+    # a NUL in the caption (PostgreSQL refuses it in text) is dropped like in a typed message
+    await d.media("photo", caption=UNKNOWN.replace("Besok", "Besok\x00"))
+    assert "belum punya hasil cek" in d.text
+    await d.press("Kirim ke tim")
+    async with runtime.db.transaction() as s:
+        report = (await s.scalars(select(ClaimReport))).one()
+    assert "Sukamaju" in report.text and "\x00" not in report.text
+    for secret in ("Budi", "0812", "@mail.com", "utm_source"):
+        assert secret not in report.text
+    await d.media("photo", caption="GEGER!!! surat suara sudah dicoblos di Tanjung Priok SEBARKAN")
+    assert "HOAKS" in d.text
+    async with runtime.db.transaction() as s:
+        props = [e.properties for e in (await s.scalars(select(EngagementEvent))).all()]
+    assert {"claim", "verdict", "via"} <= set(props[-1]) and props[-1]["via"] == "caption"
+    assert not any("Sukamaju" in str(p) or "GEGER" in str(p) for p in props)
+    # a photo without a caption outside Cek Fakta keeps the usual answer
+    await d.media("photo")
+    assert "HOAKS" not in d.text and "belum bisa buka" in d.text
+
+
 async def delivered(runtime: Runtime) -> list[tuple[str, list[Reply]]]:
     """What the outbox sends to users of the test channel now (as ``serve`` would)."""
     channel = NoteChannel()

@@ -265,6 +265,7 @@ def _parse(update: Update, bot_id: int, bot_username: str) -> Inbound:
             first_name=name,
             in_group=in_group,
             kind="photo" if photo else _media_kind(message),
+            caption=_opt_str(message.caption),
         )
         if photo:
             return Inbound(

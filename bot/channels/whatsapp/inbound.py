@@ -145,6 +145,11 @@ async def to_event(
     data = None
     if kind == "image" and await wants_media(user):
         data = await download(str(body.get("id", "")))
+    caption = body.get("caption")  # images, videos and documents may carry one
     return UnsupportedEvent(
-        user=user, first_name=first_name, kind=MEDIA_KINDS.get(kind, kind[:32]), data=data
+        user=user,
+        first_name=first_name,
+        kind=MEDIA_KINDS.get(kind, kind[:32]),
+        data=data,
+        caption=caption if isinstance(caption, str) else None,
     )

@@ -6,13 +6,14 @@ handler and hands everything that is not a claim to the understanding layer's
 :func:`~bot.core.understanding.answer.answer_free_text`). A question is not a claim: short text
 the understanding layer answers with confidence goes there, unless it repeats a checked claim
 almost word for word. A long text, a forward (header or chain-letter noise) or a link is a claim.
-``/cek`` and the menu's "Cek Fakta" check whatever comes next, text or picture.
+``/cek`` and the menu's "Cek Fakta" check whatever comes next, text or picture. A photo sent with
+a caption is read like its caption (after its perceptual hash, where the flow downloaded it).
 """
 
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.events import TextEvent, UnsupportedEvent
+from bot.core.events import TextEvent, UnsupportedEvent, caption_text
 from bot.core.factcheck.content import VERDICT_ICONS, VERDICT_LABELS
 from bot.core.factcheck.images import match_image
 from bot.core.factcheck.index import CheckResult
@@ -107,6 +108,8 @@ async def show_verdict(ctx: Context, claim_id: str, *, via: str) -> None:
     if claim is None:
         raise StaleButton
     ctx.clear_state()
+    if via == "text" and caption_text(ctx.event) is not None:
+        via = "caption"
     await ctx.log("factcheck", "verdict", claim=claim.id, verdict=claim.verdict, via=via)
     await record_sighting(ctx.session, ctx.user, day=ctx.now().date(), claim_id=claim.id)
     ctx.reply(verdict_text(ctx, claim), verdict_buttons(ctx, claim))
@@ -211,6 +214,12 @@ async def factcheck_state(ctx: Context, event: object) -> bool:
         claim_id = match_image(ctx.content, event.data) if event.data else None
         if claim_id is not None:
             await show_verdict(ctx, claim_id, via="image")
+            return True
+        caption = caption_text(event)
+        if caption is not None:
+            # A picture we don't know, sent with its caption: the caption is the claim.
+            result = await check_all(ctx.session, ctx.content, caption, ctx.locale)
+            await respond_to_claim(ctx, caption, result)
             return True
         await ctx.log("factcheck", "image_unknown")
         ctx.reply(

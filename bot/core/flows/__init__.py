@@ -21,6 +21,7 @@ FLOW_MODULES = [
     "bot.core.flows.tps",
     "bot.core.flows.siaran",
     "bot.core.flows.polls",
+    "bot.core.flows.poll_review",
     "bot.core.flows.siaran_uji",
     "bot.core.flows.questions",
     "bot.core.understanding.answer",

@@ -89,26 +89,47 @@ async def get_poll(session: AsyncSession, poll_id: str, *, lock: bool = False) -
     return poll
 
 
-async def approve(session: AsyncSession, poll_id: str, actor: User | None) -> Poll:
+def _by(actor: User | None, via: str) -> str:
+    """Who acted: the person, else the command line, else the dashboard's shared token."""
+    return actor_of(actor) if actor is not None or via == "cli" else via
+
+
+def is_own(poll: Poll, actor: User) -> bool:
+    """Whether ``actor`` created ``poll`` (then a second person must approve it)."""
+    return poll.created_by == actor_of(actor)
+
+
+async def approve(
+    session: AsyncSession, poll_id: str, actor: User | None, *, via: str = "cli"
+) -> Poll:
+    """Approve a poll awaiting approval: an admin, not its creator (``actor`` None: the CLI or
+    the dashboard's shared token, whose holder is an admin by definition)."""
     poll = await get_poll(session, poll_id, lock=True)
     if actor is not None and actor.role != ADMIN:
         raise PollError("only an admin can approve a poll")
     if poll.status != AWAITING_APPROVAL:
         raise PollError(f"poll '{poll.id}' is {poll.status}, not awaiting approval")
-    if actor is not None and poll.created_by == actor_of(actor):
+    if actor is not None and is_own(poll, actor):
         raise PollError("a poll needs a second person's approval")
-    poll.status, poll.approved_by = APPROVED, actor_of(actor)
-    await audit(session, actor_of(actor), "poll_approve", f"poll:{poll.id}")
+    poll.status, poll.approved_by = APPROVED, _by(actor, via)
+    await audit(session, poll.approved_by, "poll_approve", f"poll:{poll.id}", via=via)
     return poll
 
 
-async def cancel(session: AsyncSession, poll_id: str, actor: User | None) -> Poll:
+async def cancel(
+    session: AsyncSession, poll_id: str, actor: User | None, *, via: str = "cli"
+) -> Poll:
     poll = await get_poll(session, poll_id, lock=True)
     if poll.status in (CLOSED, CANCELLED):
         raise PollError(f"poll '{poll.id}' is already {poll.status}")
     poll.status = CANCELLED
-    await audit(session, actor_of(actor), "poll_cancel", f"poll:{poll.id}")
+    await audit(session, _by(actor, via), "poll_cancel", f"poll:{poll.id}", via=via)
     return poll
+
+
+async def awaiting_approval(session: AsyncSession) -> list[Poll]:
+    stmt = select(Poll).where(Poll.status == AWAITING_APPROVAL).order_by(Poll.created_at)
+    return list((await session.scalars(stmt)).all())
 
 
 async def list_polls(session: AsyncSession) -> list[Poll]:
