@@ -16,17 +16,20 @@ figures are worked out by hand from it (see the comments there).
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import re
+import sqlite3
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import time_machine
+from sqlalchemy.engine import make_url
 
 from bot import ROOT
 from bot.broadcast.dispatcher import Dispatcher
@@ -238,8 +241,41 @@ async def send_broadcast(runtime: Runtime) -> None:
     assert whatsapp.sent == []
 
 
+#: SQLite only: the database the script made first in this test session, and what it returned.
+_MADE: dict[str, Any] = {}
+
+
+def _sqlite_path(runtime: Runtime) -> str | None:
+    url = make_url(runtime.settings.database_url)
+    return url.database if url.get_backend_name() == "sqlite" else None
+
+
+def _copy_sqlite(source: str, target: str) -> None:
+    """A page-by-page copy with SQLite's backup API (safe while the target's pool is idle)."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
 async def seed(runtime: Runtime) -> dict[str, Any]:
-    """Run the script; returns the users (u1…u14) and Ana's referral code."""
+    """Run the script; returns the users (u1…u14) and Ana's referral code.
+
+    On SQLite the script runs once per test session: later calls get a copy of the database it
+    made (the same bytes the flows wrote), so every report test does not pay for ~260 messages.
+    PostgreSQL runs the script each time.
+    """
+    path = _sqlite_path(runtime)
+    if path is not None and _MADE:
+        await asyncio.to_thread(_copy_sqlite, _MADE["file"], path)
+        return dict(_MADE["seeded"])
+    seeded = await run_script(runtime)
+    if path is not None:
+        made = Path(tempfile.mkdtemp(prefix="votebot-reportdata-")) / "seeded.sqlite3"
+        await asyncio.to_thread(_copy_sqlite, path, str(made))
+        _MADE.update(file=str(made), seeded=seeded)
+    return dict(seeded)
+
+
+async def run_script(runtime: Runtime) -> dict[str, Any]:
     await load_places(runtime)
     flood, runtime.core.flood = runtime.core.flood, None  # nobody here types faster than a person
     try:

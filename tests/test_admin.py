@@ -42,13 +42,20 @@ def build_app(runtime: Runtime) -> web.Application:
 
 
 @pytest.fixture
-async def admin_runtime(db_url: str) -> AsyncIterator[Runtime]:
+async def token_runtime(db_url: str) -> AsyncIterator[Runtime]:
+    """A runtime with the admin token set (and no data)."""
     rt = await open_runtime(make_settings(db_url, VOTEBOT_ADMIN_TOKEN=TOKEN))
     try:
-        await seed(rt)
         yield rt
     finally:
         await rt.close()
+
+
+@pytest.fixture
+async def admin_runtime(token_runtime: Runtime) -> Runtime:
+    """With the report data the flows make (tests/reportdata.py)."""
+    await seed(token_runtime)
+    return token_runtime
 
 
 @pytest.fixture
@@ -138,17 +145,17 @@ async def test_without_a_token_configured_nobody_can_log_in(runtime: Runtime) ->
 
 
 async def test_metrics_count_updates_and_need_auth_unless_opened(
-    admin_runtime: Runtime, settings: Settings, db_url: str
+    token_runtime: Runtime, settings: Settings, db_url: str
 ) -> None:
-    metrics_for(admin_runtime.core)
-    d = Dialog(admin_runtime.core, user="m1")
+    metrics_for(token_runtime.core)
+    d = Dialog(token_runtime.core, user="m1")
     await d.say("/start")
     await d.say("hello")
-    async with TestClient(TestServer(build_app(admin_runtime), host="127.0.0.1")) as c:
+    async with TestClient(TestServer(build_app(token_runtime), host="127.0.0.1")) as c:
         # Behind a reverse proxy every request comes from loopback: that proves nothing.
         assert (await c.get("/metrics")).status == 401
     opened = await open_runtime(make_settings(db_url, VOTEBOT_METRICS_PUBLIC="1"))
-    opened.core = admin_runtime.core
+    opened.core = token_runtime.core
     try:
         async with TestClient(TestServer(build_app(opened), host="127.0.0.1")) as c:
             resp = await c.get("/metrics")
@@ -159,9 +166,9 @@ async def test_metrics_count_updates_and_need_auth_unless_opened(
     assert 'votebot_updates_handled_total{channel="test",kind="command"} 1.0' in body
     assert 'votebot_updates_handled_total{channel="test",kind="text"} 1.0' in body
     assert 'votebot_handler_latency_seconds_count{channel="test"} 2.0' in body
-    metrics_for(admin_runtime.core).broadcast_progress(7, total=10, sent=4, failed=1, blocked=0)
+    metrics_for(token_runtime.core).broadcast_progress(7, total=10, sent=4, failed=1, blocked=0)
     assert 'votebot_broadcast_messages{broadcast_id="7",state="sent"} 4.0' in (
-        metrics_for(admin_runtime.core).render().decode()
+        metrics_for(token_runtime.core).render().decode()
     )
 
     public = await open_runtime(make_settings(db_url, VOTEBOT_ADMIN_TOKEN=TOKEN, HOST="192.0.2.10"))
@@ -177,16 +184,16 @@ async def test_metrics_count_updates_and_need_auth_unless_opened(
         await public.close()
 
 
-async def test_errors_are_counted(admin_runtime: Runtime) -> None:
+async def test_errors_are_counted(token_runtime: Runtime) -> None:
     from bot.core.router import router
 
     async def boom(ctx: Any, args: tuple[str, ...]) -> None:
         raise RuntimeError("boom")
 
-    metrics = metrics_for(admin_runtime.core)
+    metrics = metrics_for(token_runtime.core)
     router.command("boomtest")(boom)
     try:
-        await Dialog(admin_runtime.core, user="e1").say("/boomtest")
+        await Dialog(token_runtime.core, user="e1").say("/boomtest")
     finally:
         del router.commands["boomtest"]
     assert 'votebot_handler_errors_total{channel="test",kind="text"} 1.0' in (
