@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import io
 import re
 import sqlite3
 import tempfile
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import time_machine
+from sqlalchemy import Integer
 from sqlalchemy.engine import make_url
 
 from bot import ROOT
@@ -40,6 +42,7 @@ from bot.core.segments import parse_segment
 from bot.core.timezones import WIB
 from bot.db import pledge_repo, repo
 from bot.db.models_quiz import QuizAttempt
+from bot.db.schema import load_models
 from bot.runtime import Runtime
 from bot.tps.importer import import_tps_file
 from bot.tps.regions_data import import_regions
@@ -241,7 +244,7 @@ async def send_broadcast(runtime: Runtime) -> None:
     assert whatsapp.sent == []
 
 
-#: SQLite only: the database the script made first in this test session, and what it returned.
+#: Per backend: the database the script made first in this test session, and what it returned.
 _MADE: dict[str, Any] = {}
 
 
@@ -259,20 +262,61 @@ def _copy_sqlite(source: str, target: str) -> None:
 async def seed(runtime: Runtime) -> dict[str, Any]:
     """Run the script; returns the users (u1…u14) and Ana's referral code.
 
-    On SQLite the script runs once per test session: later calls get a copy of the database it
-    made (the same bytes the flows wrote), so every report test does not pay for ~260 messages.
-    PostgreSQL runs the script each time.
+    The script runs once per backend and test session: later calls get a copy of the database
+    it made (the same rows the flows wrote: SQLite's backup API, PostgreSQL's binary COPY of
+    every table), so each report test does not pay for ~260 messages again.
     """
     path = _sqlite_path(runtime)
-    if path is not None and _MADE:
-        await asyncio.to_thread(_copy_sqlite, _MADE["file"], path)
-        return dict(_MADE["seeded"])
+    backend = "sqlite" if path is not None else "postgresql"
+    made = _MADE.get(backend)
+    if made is not None:
+        if path is not None:
+            await asyncio.to_thread(_copy_sqlite, made["file"], path)
+        else:
+            await _restore_postgresql(runtime, made["tables"])
+        return dict(made["seeded"])
     seeded = await run_script(runtime)
     if path is not None:
-        made = Path(tempfile.mkdtemp(prefix="votebot-reportdata-")) / "seeded.sqlite3"
-        await asyncio.to_thread(_copy_sqlite, path, str(made))
-        _MADE.update(file=str(made), seeded=seeded)
+        file = Path(tempfile.mkdtemp(prefix="votebot-reportdata-")) / "seeded.sqlite3"
+        await asyncio.to_thread(_copy_sqlite, path, str(file))
+        _MADE[backend] = {"file": str(file), "seeded": seeded}
+    else:
+        _MADE[backend] = {"tables": await _dump_postgresql(runtime), "seeded": seeded}
     return dict(seeded)
+
+
+async def _raw(session: Any) -> Any:
+    """The session's asyncpg connection."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
+async def _dump_postgresql(runtime: Runtime) -> list[tuple[str, bytes]]:
+    out = []
+    async with runtime.db.transaction() as s:
+        apg = await _raw(s)
+        for table in load_models().sorted_tables:
+            buf = io.BytesIO()
+            await apg.copy_from_table(table.name, output=buf, format="binary")
+            out.append((table.name, buf.getvalue()))
+    return out
+
+
+async def _restore_postgresql(runtime: Runtime, tables: list[tuple[str, bytes]]) -> None:
+    """Into the test's empty database (conftest truncates it), then move each id sequence on."""
+    async with runtime.db.transaction() as s:
+        apg = await _raw(s)
+        for name, data in tables:
+            await apg.copy_to_table(name, source=io.BytesIO(data), format="binary")
+        for table in load_models().sorted_tables:
+            if "id" in table.c and isinstance(table.c.id.type, Integer):
+                await apg.execute(
+                    "SELECT setval(pg_get_serial_sequence($1, 'id')::regclass, max(id)) "
+                    f'FROM "{table.name}" HAVING max(id) IS NOT NULL '
+                    "AND pg_get_serial_sequence($1, 'id') IS NOT NULL",
+                    table.name,
+                )
 
 
 async def run_script(runtime: Runtime) -> dict[str, Any]:
