@@ -22,7 +22,7 @@ import io
 import re
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -151,7 +151,7 @@ class Person:
         if self.labels["skip"] in self.d.buttons:  # no saved area: it asks for the kabupaten
             await self.press("skip")
 
-    async def quiz(self, quiz_id: str, *, wrong: set[str] = frozenset(), answers: int = 10) -> None:
+    async def quiz(self, quiz_id: str, *, wrong: Collection[str] = (), answers: int = 10) -> None:
         """Take a quiz from the list: answer ``answers`` questions, wrongly those in ``wrong``."""
         quiz = get_quiz(self.d.core.content, quiz_id, self.locale or "id")
         assert quiz is not None, quiz_id
@@ -159,7 +159,7 @@ class Person:
         await self.press(quiz.meta.title)
         await self.answer(answers, wrong)
 
-    async def answer(self, n: int, wrong: set[str] = frozenset()) -> None:
+    async def answer(self, n: int, wrong: Collection[str] = ()) -> None:
         for _ in range(n):
             question_id, choices = await self.choices()
             await self.d.tap(choices[question_id not in wrong])
@@ -237,9 +237,7 @@ async def send_broadcast(runtime: Runtime) -> None:
         "whatsapp": (1000.0, None),
     }
     channels = {"telegram": telegram, "whatsapp": whatsapp}
-    await Dispatcher(runtime, channels, rates=fast, poll_interval=0.01).run(  # type: ignore[arg-type]
-        until_done=True
-    )
+    await Dispatcher(runtime, channels, rates=fast, poll_interval=0.01).run(until_done=True)
     assert sorted(telegram.recipients) == ["ext-2-628123", "ext-3-628123", "ext-4-628123"]
     assert whatsapp.sent == []
 
