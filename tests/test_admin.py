@@ -25,7 +25,7 @@ from bot.web.admin import COOKIE, make_session
 from bot.web.app import RUNTIME_KEY, create_app
 from tests.conftest import make_settings
 from tests.dialog import Dialog
-from tests.reportdata import SINCE, UNTIL, seed
+from tests.reportdata import GIANYAR, JAKARTA, JAKSEL, SINCE, UNTIL, seed
 
 TOKEN = "admin-token-for-tests-0123456789"
 QUERY = f"?since={SINCE}&until={UNTIL}"
@@ -42,14 +42,20 @@ def build_app(runtime: Runtime) -> web.Application:
 
 
 @pytest.fixture
-async def admin_runtime(db_url: str) -> AsyncIterator[Runtime]:
+async def token_runtime(db_url: str) -> AsyncIterator[Runtime]:
+    """A runtime with the admin token set (and no data)."""
     rt = await open_runtime(make_settings(db_url, VOTEBOT_ADMIN_TOKEN=TOKEN))
     try:
-        async with rt.db.transaction() as session:
-            await seed(session)
         yield rt
     finally:
         await rt.close()
+
+
+@pytest.fixture
+async def admin_runtime(token_runtime: Runtime) -> Runtime:
+    """With the report data the flows make (tests/reportdata.py)."""
+    await seed(token_runtime)
+    return token_runtime
 
 
 @pytest.fixture
@@ -78,7 +84,7 @@ async def test_anonymous_requests_are_refused(client: TestClient[Any, Any]) -> N
     for path in ("/admin/export/users.csv", "/admin/report.json"):
         resp = await client.get(path + QUERY)
         assert resp.status == 401, path
-        assert "Kota Bandung" not in await resp.text()
+        assert GIANYAR not in await resp.text()
     forged = await make_session(client.server.app[RUNTIME_KEY], "admin")
     tampered = forged[:-4] + ("AAAA" if not forged.endswith("AAAA") else "BBBB")
     client.session.cookie_jar.update_cookies({COOKIE: tampered})
@@ -103,18 +109,18 @@ async def test_login_sets_a_safe_cookie_and_unlocks_every_page(
     page = await client.get("/admin" + QUERY)
     assert page.status == 200
     html = await page.text()
-    assert "Kota Bandung" in html and 'src="data:image/png;base64,' in html
+    assert GIANYAR in html and 'src="data:image/png;base64,' in html
     assert page.headers["Cache-Control"] == "no-store"
     for personal in ("ext-1-628123", "Name1", "628123"):
         assert personal not in html
 
     data = await (await client.get("/admin/report.json" + QUERY)).json()
-    assert data["pledges"]["total"] == 17
+    assert data["pledges"]["total"] == 15
     csv_resp = await client.get("/admin/export/quizzes.csv" + QUERY)
     assert csv_resp.status == 200
     assert csv_resp.headers["Content-Disposition"].startswith("attachment;")
     rows = list(csv.reader(io.StringIO(await csv_resp.text())))
-    assert ["questions", "q-a / q1", "rate", "0.25"] in rows
+    assert ["questions", "voting-basics / who-may-vote", "rate", "0.6"] in rows
     assert (await client.get("/admin/export/nope.csv")).status == 404
     bad_date = await client.get("/admin?since=2024-99-01")
     assert bad_date.status == 400 and "is not a date" in await bad_date.text()
@@ -139,17 +145,17 @@ async def test_without_a_token_configured_nobody_can_log_in(runtime: Runtime) ->
 
 
 async def test_metrics_count_updates_and_need_auth_unless_opened(
-    admin_runtime: Runtime, settings: Settings, db_url: str
+    token_runtime: Runtime, settings: Settings, db_url: str
 ) -> None:
-    metrics_for(admin_runtime.core)
-    d = Dialog(admin_runtime.core, user="m1")
+    metrics_for(token_runtime.core)
+    d = Dialog(token_runtime.core, user="m1")
     await d.say("/start")
     await d.say("hello")
-    async with TestClient(TestServer(build_app(admin_runtime), host="127.0.0.1")) as c:
+    async with TestClient(TestServer(build_app(token_runtime), host="127.0.0.1")) as c:
         # Behind a reverse proxy every request comes from loopback: that proves nothing.
         assert (await c.get("/metrics")).status == 401
     opened = await open_runtime(make_settings(db_url, VOTEBOT_METRICS_PUBLIC="1"))
-    opened.core = admin_runtime.core
+    opened.core = token_runtime.core
     try:
         async with TestClient(TestServer(build_app(opened), host="127.0.0.1")) as c:
             resp = await c.get("/metrics")
@@ -160,9 +166,9 @@ async def test_metrics_count_updates_and_need_auth_unless_opened(
     assert 'votebot_updates_handled_total{channel="test",kind="command"} 1.0' in body
     assert 'votebot_updates_handled_total{channel="test",kind="text"} 1.0' in body
     assert 'votebot_handler_latency_seconds_count{channel="test"} 2.0' in body
-    metrics_for(admin_runtime.core).broadcast_progress(7, total=10, sent=4, failed=1, blocked=0)
+    metrics_for(token_runtime.core).broadcast_progress(7, total=10, sent=4, failed=1, blocked=0)
     assert 'votebot_broadcast_messages{broadcast_id="7",state="sent"} 4.0' in (
-        metrics_for(admin_runtime.core).render().decode()
+        metrics_for(token_runtime.core).render().decode()
     )
 
     public = await open_runtime(make_settings(db_url, VOTEBOT_ADMIN_TOKEN=TOKEN, HOST="192.0.2.10"))
@@ -178,16 +184,16 @@ async def test_metrics_count_updates_and_need_auth_unless_opened(
         await public.close()
 
 
-async def test_errors_are_counted(admin_runtime: Runtime) -> None:
+async def test_errors_are_counted(token_runtime: Runtime) -> None:
     from bot.core.router import router
 
     async def boom(ctx: Any, args: tuple[str, ...]) -> None:
         raise RuntimeError("boom")
 
-    metrics = metrics_for(admin_runtime.core)
+    metrics = metrics_for(token_runtime.core)
     router.command("boomtest")(boom)
     try:
-        await Dialog(admin_runtime.core, user="e1").say("/boomtest")
+        await Dialog(token_runtime.core, user="e1").say("/boomtest")
     finally:
         del router.commands["boomtest"]
     assert 'votebot_handler_errors_total{channel="test",kind="text"} 1.0' in (
@@ -324,20 +330,20 @@ async def test_dashboard_in_a_real_browser(admin_runtime: Runtime, browser: Any)
     assert seen["error"] == "That token is not valid."
     assert seen["id_title"] == "Teman Pemilih: minggu ini sekilas" and seen["id_lang"] == "id"
     assert "Pengguna baru" in seen["id_cards"] and "minggu lalu" in seen["id_cards"]
-    assert "Mulai 4" in seen["id_quiz"] and "Selesai (%) 50%" in seen["id_quiz"]
+    assert "Mulai 7" in seen["id_quiz"] and "Selesai (%) 43%" in seen["id_quiz"]
     assert seen["phone_width"] <= 390 and seen["phone_overflow"] <= 0
     assert seen["phone_charts"] and all(seen["phone_charts"])
     assert seen["title"] == "Teman Pemilih: this week at a glance"
     assert f"From {SINCE} to {UNTIL}" in seen["period"] and "Asia/Jakarta" in seen["period"]
-    assert "Jawa Barat Kota Bandung 12" in seen["kabupaten"]
-    assert "Bali Kota Denpasar <10" in seen["kabupaten"]
-    assert "Started 4" in seen["quiz"] and "Completed 2" in seen["quiz"]
-    assert "Completed (%) 50%" in seen["quiz"] and "completion_rate" not in seen["quiz"]
+    assert f"Bali {GIANYAR} 12" in seen["kabupaten"]
+    assert f"{JAKARTA} {JAKSEL} <10" in seen["kabupaten"]
+    assert "Started 7" in seen["quiz"] and "Completed 3" in seen["quiz"]
+    assert "Completed (%) 43%" in seen["quiz"] and "completion_rate" not in seen["quiz"]
     assert len(seen["charts"]) == 4 and all(w >= 800 for w in seen["charts"])
     assert seen["cookie_visible_to_js"] is False
     assert seen["csv_name"] == f"pledges_{SINCE}_{UNTIL}.csv"
-    assert "summary,,total,17" in seen["csv"]
-    assert "by_province,Bali,pledges,<10" in seen["csv"]
+    assert "summary,,total,15" in seen["csv"]
+    assert f"by_province,{JAKARTA},pledges,<10" in seen["csv"]
     assert seen["after_logout"] == base + "/admin/login"
     assert seen["json_after_logout"] == "login required"
 
