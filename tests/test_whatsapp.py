@@ -21,6 +21,7 @@ from bot.core.replies import Button, Image, Reply
 from bot.db import repo
 from bot.db.models import EngagementEvent, ProcessedMessage, User, utcnow
 from bot.db.models_whatsapp import WhatsAppMessage
+from bot.reports.data import Period, build_report
 from bot.runtime import Runtime, open_runtime
 from bot.web.app import MAX_BODY_BYTES
 from tests.conftest import make_settings
@@ -539,3 +540,8 @@ async def test_a_broadcast_uses_the_window_or_the_update_template_and_counts_rec
     assert broadcast_receipts in STATUS_SOURCES
     async with wa_runtime.db.transaction() as s:
         assert await broadcast_receipts(s, broadcast_id) == {"delivered": 1, "read": 1}
+        # The engagement report counts them for the broadcast too.
+        report = await build_report(s, Period.parse(until=utcnow().date().isoformat()))
+    rows = report["broadcasts"]["by_broadcast"]
+    [row] = [r for r in rows if r["broadcast_id"] == str(broadcast_id)]
+    assert (row["delivered"], row["read"]) == (1, 1)

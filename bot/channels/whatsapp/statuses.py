@@ -6,11 +6,14 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.channels.whatsapp.api import UNDELIVERABLE
 from bot.channels.whatsapp.outbound import CHANNEL, masked
 from bot.core.events import UserRef
 from bot.db import repo
 from bot.db.models import utcnow
+from bot.db.models_broadcast import OutboxRow
 from bot.db.models_whatsapp import WhatsAppMessage
 from bot.runtime import Runtime
 
@@ -52,15 +55,26 @@ async def record_status(runtime: Runtime, status: Mapping[str, Any]) -> None:
             row.status, row.updated_at = state, now
             if state == "failed":
                 row.error_code, row.error_title = code, title
-            # The engagement log keeps delivery figures for reports (no ids, no text).
+            # The engagement log keeps delivery figures for reports (no message ids, no text),
+            # per broadcast when the message was one (the outbox row keeps its message id).
             user = await repo.get_user(session, UserRef(CHANNEL, wa_id)) if wa_id else None
+            broadcast_id = await session.scalar(
+                select(OutboxRow.broadcast_id)
+                .where(OutboxRow.message_id == message_id[:128])
+                .limit(1)
+            )
+            properties: dict[str, Any] = {"status": state}
+            if code:
+                properties["error_code"] = code
+            if broadcast_id is not None:
+                properties["broadcast_id"] = broadcast_id
             await repo.log_event(
                 session,
                 user_id=user.id if user else None,
                 channel=CHANNEL,
                 event_type="whatsapp",
                 name="status",
-                properties={"status": state, **({"error_code": code} if code else {})},
+                properties=properties,
             )
         if state == "failed":
             log.warning("WhatsApp message to %s failed: error %s %s", masked(wa_id), code, title)
