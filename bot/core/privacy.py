@@ -64,6 +64,15 @@ def scrub(text: str) -> str:
     return " ".join(text.split())
 
 
+def without_contact_details(text: str) -> str:
+    """``text`` without NIKs, e-mail addresses and phone numbers: what someone adds so they can
+    be reached ("kabari 0812…") says nothing about what they ask, and only dilutes a match."""
+    text = NIK_RE.sub(" ", text)
+    text = EMAIL_RE.sub(" ", text)
+    text = PHONE_RE.sub(lambda m: m[0] if _DATE_RE.fullmatch(m[0]) else " ", text)
+    return " ".join(text.split())
+
+
 #: Where an anonymised row keeps its random actor token (see the reports' distinct counts).
 ANON_KEY = "_anon"
 

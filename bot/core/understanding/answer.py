@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.core.context import Context
 from bot.core.flows.basics import onboarding, show_menu
 from bot.core.flows.info import format_sources, show_page
+from bot.core.privacy import without_contact_details
 from bot.core.replies import Button
 from bot.core.router import StaleButton, payload, router
 from bot.core.understanding import hooks
@@ -40,7 +41,7 @@ async def answer_free_text(ctx: Context, text: str) -> bool:
         guessed = guess_locale(knowledge(ctx.content), text, ctx.core.locales)
         if guessed is not None and guessed != ctx.locale:
             ctx.t = ctx.core.translator(guessed)
-    u = index_for(ctx.content).understand(text, ctx.locale)
+    u = index_for(ctx.content).understand(without_contact_details(text), ctx.locale)
     await ctx.log(
         "understanding",
         u.confidence,
