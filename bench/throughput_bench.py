@@ -433,7 +433,8 @@ async def backend(args: argparse.Namespace, db_url: str, workdir: Path, label: s
             print(f" {channel} pair {pair + 1}: ratio {ratios[-1]:.2f}", flush=True)
             print(line("ours", ours), flush=True)
             print(line("bare", bare), flush=True)
-        print(f" {channel}: median ratio {statistics.median(ratios):.2f}", flush=True)
+        if ratios:  # --pairs 0: the bursts only
+            print(f" {channel}: median ratio {statistics.median(ratios):.2f}", flush=True)
     if not args.skip_burst:
         r = await run_whatsapp("ours", db_url, workdir, args, f"{label}-burst", burst=True)
         print(
@@ -447,7 +448,7 @@ async def backend(args: argparse.Namespace, db_url: str, workdir: Path, label: s
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=3, help="0: only the WhatsApp bursts")
     parser.add_argument("--users", type=int, default=300)
     parser.add_argument("--steps", type=int, default=8, help="messages per user")
     parser.add_argument("--postgres", help="an admin URL; a private database is made there")
