@@ -167,6 +167,9 @@ def test_the_bundled_understanding_content_is_valid_and_generous(store) -> None:
         ("gabisa mudik", "tidak boleh desa"),
         ("i voted", "i pilih"),
         ("gmn nyoblosnya di kampungku", "bagaimana pilih di desa"),
+        # Letters and digits typed together are split, unless a lexicon knows the whole token.
+        ("blm dpt C6", "belum dpt undangan"),
+        ("tps 5", "tps 5"),
     ],
 )
 def test_normalise(store, typed: str, normal: str) -> None:  # type: ignore[no-untyped-def]

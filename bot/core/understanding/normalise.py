@@ -97,7 +97,7 @@ def apply_lexicons(tokens: Sequence[str], lexicons: Sequence[Lexicon]) -> list[s
     """Replace each token by the first lexicon's entry for it (the user's locale comes first),
     following a replacement that is itself a key, so every spelling ends in one usual form."""
     out: list[str] = []
-    for token in tokens:
+    for token in _rejoined(tokens, lexicons):
         if _lookup(token, lexicons) is None:
             for ending in _ENDINGS:
                 stem = token[: -len(ending)]
@@ -105,6 +105,22 @@ def apply_lexicons(tokens: Sequence[str], lexicons: Sequence[Lexicon]) -> list[s
                     token = stem
                     break
         out.extend(_resolve(token, lexicons, MAX_CHAIN, frozenset()))
+    return out
+
+
+def _rejoined(tokens: Sequence[str], lexicons: Sequence[Lexicon]) -> list[str]:
+    """Letters and digits typed together (``c6``, ``b4``) are split by :func:`surface`; put
+    back together the ones a lexicon knows."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        pair = tokens[i] + tokens[i + 1] if i + 1 < len(tokens) else ""
+        if pair and tokens[i].isalpha() and tokens[i + 1].isdigit() and _lookup(pair, lexicons):
+            out.append(pair)
+            i += 2
+        else:
+            out.append(tokens[i])
+            i += 1
     return out
 
 
