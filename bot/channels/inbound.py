@@ -145,10 +145,17 @@ class DeliveredMarks:
     def __init__(self, runtime: Runtime, channel: str) -> None:
         self.runtime, self.channel = runtime, channel
         self.keys: list[str] = []
+        #: Delivered here and not yet marked in the database (waiting or being written): a
+        #: redelivery of one of these is acknowledged at once, not left for the lease to end.
+        self.unmarked: set[str] = set()
         self._timer: asyncio.Task[None] | None = None
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.unmarked
 
     def add(self, key: str) -> None:
         self.keys.append(key)
+        self.unmarked.add(key)
         if self._timer is None or self._timer.done():
             self._timer = asyncio.create_task(self._flush_soon())
 
@@ -176,6 +183,8 @@ class DeliveredMarks:
                     len(batch),
                     type(exc).__name__,
                 )
+            finally:
+                self.unmarked.difference_update(batch)
 
 
 class InboundPipeline:
@@ -276,6 +285,8 @@ class InboundPipeline:
     async def _run(
         self, key: str, user: UserRef, make_event: MakeEvent, route: dict[str, Any]
     ) -> bool:
+        if key in self.marks:
+            return True  # a redelivery of a message this process handled and delivered
         event = await make_event()
         if event is None:
             return True
