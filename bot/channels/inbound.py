@@ -35,6 +35,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels.base import RetryLater, TransientError, Unreachable
+from bot.channels.batching import Batcher
 from bot.core.engine import Outcome
 from bot.core.events import InboundEvent, UserRef
 from bot.core.formatting import no_surrogates
@@ -52,8 +53,6 @@ MAX_JSON_DEPTH = 64
 MAX_WAITING = 2000
 #: Seconds a delivered message's mark waits to be written with others (see DeliveredMarks).
 MARK_DELAY = 0.05
-#: Most marks written in one statement.
-MARK_BATCH = 200
 
 #: Delivers replies to a user; ``route`` is what the channel gave with the message (its chat,
 #: the pressed message). Raises :class:`~bot.channels.base.Unreachable` when the user blocked us.
@@ -130,61 +129,34 @@ def slots_for(runtime: Runtime) -> asyncio.Semaphore:
     return runtime.inbound_slots
 
 
-class DeliveredMarks:
-    """Forgets delivered messages' stored replies in batches, off the messages' path.
+class DeliveredMarks(Batcher[str]):
+    """Forgets delivered messages' stored replies in batches (see :mod:`bot.channels.batching`).
 
     Once a message's replies went out, their stored copy matters only if the platform delivers
-    the message again after the lease; forgetting it is bookkeeping. The keys wait here for at
-    most :data:`MARK_DELAY` seconds and go in one ``UPDATE`` per batch, so a burst costs one
-    write per batch instead of a second transaction per message (SQLite serialises writers).
-    A crash before a batch is written is the same as a crash just before a single mark: a
-    redelivery after the lease sends those replies again (the at-least-once window the module
-    docstring states). A failed write is logged, never retried as a send.
+    the message again after the lease. A crash before a batch is written is the same as a crash
+    just before a single mark: a redelivery after the lease sends those replies again (the
+    at-least-once window the module docstring states).
     """
 
     def __init__(self, runtime: Runtime, channel: str) -> None:
-        self.runtime, self.channel = runtime, channel
-        self.keys: list[str] = []
+        async def write(keys: list[str]) -> None:
+            async with runtime.db.transaction() as session:
+                await inbound_repo.delivered(session, channel, keys)
+
+        super().__init__(write, what=f"{channel} delivered mark(s)", delay=MARK_DELAY)
         #: Delivered here and not yet marked in the database (waiting or being written): a
         #: redelivery of one of these is acknowledged at once, not left for the lease to end.
         self.unmarked: set[str] = set()
-        self._timer: asyncio.Task[None] | None = None
 
     def __contains__(self, key: str) -> bool:
         return key in self.unmarked
 
     def add(self, key: str) -> None:
-        self.keys.append(key)
         self.unmarked.add(key)
-        if self._timer is None or self._timer.done():
-            self._timer = asyncio.create_task(self._flush_soon())
+        super().add(key)
 
-    async def _flush_soon(self) -> None:
-        await asyncio.sleep(MARK_DELAY)
-        await self._write()
-
-    async def flush(self) -> None:
-        """Write every mark taken so far (also those a timer is writing now)."""
-        timer = self._timer
-        await self._write()
-        if timer is not None and not timer.done():
-            await asyncio.gather(timer, return_exceptions=True)
-
-    async def _write(self) -> None:
-        while self.keys:
-            batch, self.keys = self.keys[:MARK_BATCH], self.keys[MARK_BATCH:]
-            try:
-                async with self.runtime.db.transaction() as session:
-                    await inbound_repo.delivered(session, self.channel, batch)
-            except Exception as exc:
-                log.warning(
-                    "%s: could not mark %d message(s) delivered (%s)",
-                    self.channel,
-                    len(batch),
-                    type(exc).__name__,
-                )
-            finally:
-                self.unmarked.difference_update(batch)
+    def written(self, batch: list[str]) -> None:
+        self.unmarked.difference_update(batch)
 
 
 class InboundPipeline:

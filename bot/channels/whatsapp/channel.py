@@ -118,8 +118,9 @@ class WhatsAppChannel(WhatsAppOutbound, Channel):
         await self.api.close()
 
     async def drain(self) -> None:
-        """Wait until every message taken so far has been handled and answered."""
+        """Wait until every message taken so far has been handled, answered and recorded."""
         await self.pipeline.drain()
+        await self.sent_log.flush()
 
     # ------------------------------------------------------------------ webhook
 

@@ -30,6 +30,7 @@ from bot.channels.base import (
     TransientError,
     Unreachable,
 )
+from bot.channels.batching import Batcher
 from bot.channels.whatsapp import render as wa_render
 from bot.channels.whatsapp.api import REENGAGEMENT, UNDELIVERABLE, GraphAPI, GraphError
 from bot.core.events import UserRef
@@ -157,7 +158,37 @@ class WhatsAppOutbound:
         except Exception:
             log.exception("unexpected error sending a WhatsApp reply")
         finally:
-            await self._remember_safely(wa_id, sent)
+            if sent and all(out.pages is None for out, _, _ in sent):
+                self.sent_log.add((wa_id, sent))  # ids for statuses: written in batches
+            else:
+                # A long list's pages must be there before its "more" can be pressed.
+                await self._remember_safely(wa_id, sent)
+
+    @property
+    def sent_log(self) -> Batcher[tuple[str, list[Sent]]]:
+        """Conversation replies' message ids, saved in batches (:mod:`bot.channels.batching`)."""
+        found: Batcher[tuple[str, list[Sent]]] | None = getattr(self, "_sent_log", None)
+        if found is None:
+            found = Batcher(self._remember_batch, what="WhatsApp sent-message record(s)")
+            self._sent_log = found
+        return found
+
+    async def _remember_batch(self, batch: list[tuple[str, list[Sent]]]) -> None:
+        now = utcnow()
+        async with self.runtime.db.transaction() as session:
+            known = set(
+                await session.scalars(
+                    select(User.external_id).where(
+                        User.channel == CHANNEL,
+                        User.external_id.in_({wa_id for wa_id, _ in batch}),
+                    )
+                )
+            )
+            for wa_id, sent in batch:
+                if wa_id not in known:
+                    continue  # deleted their data meanwhile (the /hapus confirmation): keep nothing
+                for out, message_id, template in sent:
+                    await self._remember_one(session, wa_id, out, message_id, template, now)
 
     async def send(
         self,
