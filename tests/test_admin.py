@@ -361,3 +361,45 @@ async def test_a_per_admin_token_logs_in_until_it_is_revoked(runtime: Runtime) -
         # Losing the admin role ends the session at once, not when the cookie expires.
         assert (await c.get("/admin/report.json")).status == 401
         assert (await login(c, token)).status in (401, 403)  # no live token: login is off
+
+
+async def test_charts_follow_the_admin_language(
+    client: TestClient[Any, Any], admin_runtime: Runtime
+) -> None:
+    from matplotlib.text import Text
+
+    from bot.reports.charts import CHARTS, TITLES, png
+    from bot.reports.data import Period, build_report
+
+    await login(client)
+    indonesian = await (await client.get("/admin" + QUERY)).text()  # Indonesian by default
+    assert 'alt="Pengguna aktif per hari (hari WIB)" id="chart-daily_active_users"' in indonesian
+    assert 'alt="Alur kuis" id="chart-quiz_funnel"' in indonesian
+    english = await (await client.get("/admin" + QUERY + "&lang=en")).text()
+    assert 'alt="Daily active users (Jakarta days)" id="chart-daily_active_users"' in english
+    assert english.count('src="data:image/png;base64,') == len(CHARTS)
+
+    # The PNGs are drawn from these figures: every word on them is in the admin's language.
+    async with admin_runtime.db.transaction() as session:
+        report = await build_report(session, Period.parse(SINCE, UNTIL))
+
+    def words(lang: str) -> dict[str, set[str]]:
+        t = admin_runtime.core.translator(lang)
+        out = {}
+        for name, draw in CHARTS.items():
+            fig = draw(report, t)
+            png(fig)  # drawing sets the tick labels
+            out[name] = {x.get_text() for x in fig.findobj(Text) if x.get_text()}
+        return out
+
+    id_words, en_words = words("id"), words("en")
+    assert TITLES["quiz_funnel"] in en_words["quiz_funnel"]
+    assert {"Alur kuis", "mulai", "selesai", "sertifikat", "kuis dikerjakan"} <= id_words[
+        "quiz_funnel"
+    ]
+    assert {"started", "completed", "certificate"} <= en_words["quiz_funnel"]
+    assert "pengguna yang kirim pesan" in id_words["daily_active_users"]
+    assert "Pertanyaan paling susah" in id_words["hardest_questions"]
+    assert any(w.startswith("janji diteken") for w in id_words["pledges_by_province"])
+    english = {"started", "Quiz funnel", "pledges signed", "Hardest questions", "day"}
+    assert all(not english & id_words[name] for name in CHARTS)

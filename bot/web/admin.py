@@ -30,6 +30,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.core.i18n import Translator
 from bot.core.roles import any_live_admin_token, has_live_admin_token, verify_admin_token
 from bot.keys import derive
 from bot.metrics import CONTENT_TYPE, metrics_for
@@ -299,10 +300,14 @@ async def _report(request: web.Request, period: Period) -> dict[str, Any]:
         return await build_report(session, period)
 
 
-def _charts(report: dict[str, Any]) -> list[tuple[str, str]]:
-    from bot.reports.charts import CHARTS, png
+def _charts(report: dict[str, Any], t: Translator) -> list[tuple[str, str, str]]:
+    """``(name, title, PNG as base64)`` of each chart, drawn in the admin's language."""
+    from bot.reports.charts import CHARTS, TITLES, png
 
-    return [(name, base64.b64encode(png(draw(report))).decode()) for name, draw in CHARTS.items()]
+    return [
+        (name, t.gettext(TITLES[name]), base64.b64encode(png(draw(report, t))).decode())
+        for name, draw in CHARTS.items()
+    ]
 
 
 async def _broadcast_titles(request: web.Request) -> dict[str, tuple[str, str]]:
@@ -361,7 +366,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
         )
         values["since"] = meta["since"] or ""
         values["until"] = meta["until"]
-        values["charts"] = await asyncio.to_thread(_charts, report)
+        values["charts"] = await asyncio.to_thread(_charts, report, t)
         titles = await _broadcast_titles(request)
         values["sections"] = [
             {

@@ -90,8 +90,8 @@ DASHBOARD = """{% extends "base" %}{% block title %}{{ s.title }}{% endblock %}
 <p class="note" id="period">{{ period }}. {{ days }}
 <a href="/admin/report.json{{ query }}">JSON</a></p>
 <nav>{% for sec in sections %}<a href="#{{ sec.name }}">{{ sec.title }}</a>{% endfor %}</nav>
-{% if charts %}<div class="charts">{% for name, data in charts %}
-<img alt="{{ name }}" id="chart-{{ name }}" src="data:image/png;base64,{{ data }}">
+{% if charts %}<div class="charts">{% for name, title, data in charts %}
+<img alt="{{ title }}" id="chart-{{ name }}" src="data:image/png;base64,{{ data }}">
 {% endfor %}</div>{% endif %}
 {% for sec in sections %}<section id="{{ sec.name }}"><h2>{{ sec.title }}</h2>
 <p><a href="/admin/export/{{ sec.name }}.csv{{ query }}" id="csv-{{ sec.name }}" download>
