@@ -9,7 +9,7 @@ import click
 from sqlalchemy import select, update
 
 from bot.cli import fail, get_settings, run
-from bot.cli.broadcast import _actor
+from bot.cli.broadcast import _actor, audience_preview
 from bot.config import Settings
 from bot.core.content import ContentErrors
 from bot.core.i18n import available_locales
@@ -20,7 +20,7 @@ from bot.core.polls.spec import OPEN, POLLS_DIR, PollSpec, parse_poll_file, pars
 from bot.core.segments import SegmentError, parse_segment
 from bot.db.models import utcnow
 from bot.db.models_poll import CLOSED, PollOpenAnswer
-from bot.runtime import open_runtime
+from bot.runtime import Runtime, open_runtime
 
 
 @click.group("poll")
@@ -42,6 +42,18 @@ def _spec(settings: Settings, source: str) -> PollSpec:
         for error in exc.errors:
             click.echo(error.format(Path.cwd()), err=True)
         fail(f"{len(exc.errors)} problem(s) in {path}")
+
+
+async def _invitation_preview(rt: Runtime, segment: str) -> None:
+    """Who the poll's invitation will reach, with its WhatsApp cost, as a broadcast preview shows
+    it (the invitation goes out as a broadcast when the poll opens; counted now)."""
+    try:
+        _, lines = await audience_preview(rt, parse_segment(segment))
+    except SegmentError as exc:
+        click.echo(f"Invitation: cannot count the segment: {exc}", err=True)
+        return
+    click.echo("Invitation (counted now; it goes out when the poll opens):")
+    click.echo("\n".join(lines))
 
 
 def _when(value: str | None, name: str) -> object:
@@ -93,6 +105,7 @@ def create(
                     f"{poll.closes_at:%Y-%m-%d %H:%M} UTC); awaiting approval: "
                     f"votebot poll approve {poll.id}"
                 )
+            await _invitation_preview(rt, poll.segment)
         except store.PollError as exc:
             fail(str(exc))
         finally:
@@ -109,6 +122,7 @@ def _lifecycle(action: str) -> click.Command:
 
         async def main() -> None:
             rt = await open_runtime(settings)
+            segment: str | None = None
             try:
                 actor = await _actor(rt, by)
                 async with rt.db.transaction() as session:
@@ -118,6 +132,7 @@ def _lifecycle(action: str) -> click.Command:
                             f"Poll '{poll.id}' approved; it opens "
                             f"{poll.opens_at:%Y-%m-%d %H:%M} UTC."
                         )
+                        segment = poll.segment
                     elif action == "cancel":
                         await store.cancel(session, poll_id, actor)
                         click.echo(f"Poll '{poll_id}' cancelled.")
@@ -126,6 +141,8 @@ def _lifecycle(action: str) -> click.Command:
                             session, settings, poll_id, utcnow(), rt.core.translator
                         )
                         click.echo(f"Poll '{poll_id}' closed; {n} result messages queued.")
+                if segment is not None:
+                    await _invitation_preview(rt, segment)
             except store.PollError as exc:
                 fail(str(exc))
             finally:
