@@ -163,3 +163,30 @@ async def test_the_poll_preview_shows_them_like_a_broadcast(db_url: str) -> None
     )
     assert telegram_only.exit_code == 1  # the id exists already: nothing previewed
     assert "Invitation" not in telegram_only.output
+
+
+async def test_the_dashboard_polls_page_previews_the_invitation(db_url: str) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from tests.test_admin import TOKEN, build_app, login
+
+    runtime = await open_runtime(make_settings(db_url, VOTEBOT_ADMIN_TOKEN=TOKEN))
+    try:
+        await whatsapp_users(runtime, utcnow())
+        env = {"DATABASE_URL": db_url, "VOTEBOT_SECRET_KEY": "test-secret-key-0123456789"}
+        created = await asyncio.to_thread(
+            CliRunner().invoke, cli, ["poll", "create", "info-sebelum-nyoblos"], env=env
+        )
+        assert created.exit_code == 0, created.output
+        async with TestClient(TestServer(build_app(runtime), host="127.0.0.1")) as c:
+            await login(c)
+            english = await (await c.get("/admin/polls?lang=en")).text()
+            assert '<span class="status">awaiting approval</span>' in english
+            preview = english.split('class="note invitation"', 1)[1].split("</p>", 1)[0]
+            assert "It will go to 6 people (telegram: 1, whatsapp: 5)." in preview
+            assert "WhatsApp: 3 recipients wrote more than 24 hours ago" in preview
+            assert "(category: utility)" in preview
+            indonesian = await (await c.get("/admin/polls?lang=id")).text()
+            assert "Bakal dikirim ke 6 orang" in indonesian and "3 penerima" in indonesian
+    finally:
+        await runtime.close()
