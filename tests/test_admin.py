@@ -91,8 +91,13 @@ async def test_login_sets_a_safe_cookie_and_unlocks_every_page(
 ) -> None:
     bad = await login(client, "wrong-token-wrong-token")
     assert bad.status == 401
-    assert "not valid" in await bad.text()
+    assert "Token itu nggak valid." in await bad.text()  # Indonesian by default
     assert COOKIE not in bad.cookies
+    english = await client.get("/admin/login?lang=en")
+    assert '<label for="token">Admin token</label>' in await english.text()
+    again = await login(client, "wrong-token-wrong-token")  # the cookie keeps English
+    assert "That token is not valid." in await again.text()
+    await client.get("/admin/login?lang=id")
 
     ok = await login(client)
     assert ok.status == 303 and ok.headers["Location"] == "/admin"
@@ -133,7 +138,7 @@ async def test_logout_needs_the_csrf_token(client: TestClient[Any, Any]) -> None
 async def test_without_a_token_configured_nobody_can_log_in(runtime: Runtime) -> None:
     async with TestClient(TestServer(build_app(runtime), host="127.0.0.1")) as c:
         form = await c.get("/admin/login")
-        assert "set VOTEBOT_ADMIN_TOKEN" in await form.text()
+        assert "Dasbor belum aktif: isi VOTEBOT_ADMIN_TOKEN dulu." in await form.text()
         refused = await login(c, "")
         assert refused.status in (401, 403) and COOKIE not in refused.cookies
 
@@ -321,7 +326,7 @@ async def test_dashboard_in_a_real_browser(admin_runtime: Runtime, browser: Any)
     finally:
         await runner.cleanup()
     assert seen["redirected"] == base + "/admin/login"
-    assert seen["error"] == "That token is not valid."
+    assert seen["error"] == "Token itu nggak valid."
     assert seen["id_title"] == "Teman Pemilih: minggu ini sekilas" and seen["id_lang"] == "id"
     assert "Pengguna baru" in seen["id_cards"] and "minggu lalu" in seen["id_cards"]
     assert "Mulai 4" in seen["id_quiz"] and "Selesai (%) 50%" in seen["id_quiz"]
@@ -351,7 +356,7 @@ async def test_a_per_admin_token_logs_in_until_it_is_revoked(runtime: Runtime) -
         token = await create_admin_token(s, admin)
     async with TestClient(TestServer(build_app(runtime), host="127.0.0.1")) as c:
         form = await c.get("/admin/login")
-        assert "set VOTEBOT_ADMIN_TOKEN" not in await form.text()
+        assert "VOTEBOT_ADMIN_TOKEN" not in await form.text()
         ok = await login(c, token)
         assert ok.status == 303
         assert "777" not in ok.cookies[COOKIE].value

@@ -206,12 +206,24 @@ def require_admin(kind: str) -> Callable[[Handler], Handler]:
 def _login_page(
     request: web.Request, status: int, enabled: bool, error: str | None
 ) -> web.Response:
-    """The login form with a fresh CSRF nonce: a cookie and the same value signed in the form."""
+    """The login form with a fresh CSRF nonce: a cookie and the same value signed in the form.
+
+    In the dashboard's language (Indonesian by default, ``?lang=en``); ``error`` is a msgid."""
     runtime = request.app[RUNTIME_KEY]
+    lang, chosen = dt.choose_lang(request)
+    t = runtime.core.translator(lang)
     nonce = secrets.token_urlsafe(16)
     response = render(
-        "login", status, enabled=enabled, error=error, csrf=_sign(runtime, "login\x00" + nonce)
+        "login",
+        status,
+        lang=lang,
+        s={k: t.gettext(v) for k, v in dt.LOGIN.items()},
+        enabled=enabled,
+        error=t.gettext(error) if error else None,
+        csrf=_sign(runtime, "login\x00" + nonce),
     )
+    if chosen:
+        dt.remember(response, lang, is_https(request))
     response.set_cookie(
         LOGIN_COOKIE,
         nonce,
@@ -241,13 +253,14 @@ async def login(request: web.Request) -> web.StreamResponse:
         and isinstance(given, str)
         and hmac.compare_digest(given, _sign(runtime, "login\x00" + nonce))
     ):
-        return _login_page(request, 403, True, "The form expired. Please enter the token again.")
+        return _login_page(request, 403, True, dt.EXPIRED)
     client = client_key(_key(runtime), client_address(request))
     async with runtime.db.transaction() as session:
         throttled = await too_many_failures(session, client)
     if throttled:
+        lang, _ = dt.choose_lang(request)
         raise web.HTTPTooManyRequests(
-            text="Too many wrong tokens from here. Wait 15 minutes, then try again.\n",
+            text=runtime.core.translator(lang).gettext(dt.TOO_MANY) + "\n",
             headers={"Retry-After": "900"},
         )
     token = form.get("token")
@@ -257,7 +270,7 @@ async def login(request: web.Request) -> web.StreamResponse:
             await record_failure(session, client)
         await asyncio.sleep(0.2)  # slows down guessing a little more; tokens are long anyway
         enabled = await login_enabled(runtime)
-        return _login_page(request, 401, enabled, "That token is not valid.")
+        return _login_page(request, 401, enabled, dt.WRONG_TOKEN)
     response = web.HTTPSeeOther("/admin")
     response.set_cookie(
         COOKIE,

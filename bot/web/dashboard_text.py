@@ -137,6 +137,16 @@ UI = {
 }
 
 
+LOGIN = {
+    "log_in": N_("Log in"),
+    "token": N_("Admin token"),
+    "disabled": N_("The dashboard is disabled: set VOTEBOT_ADMIN_TOKEN."),
+}
+EXPIRED = N_("The form expired. Please enter the token again.")
+WRONG_TOKEN = N_("That token is not valid.")
+TOO_MANY = N_("Too many wrong tokens from here. Wait 15 minutes, then try again.")
+
+
 def choose_lang(request: web.Request) -> tuple[str, bool]:
     """The admin's language, and whether it was just chosen (so the cookie should be set)."""
     asked = request.query.get("lang")
