@@ -19,9 +19,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from bot.core.i18n import N_, Translator
-from bot.reports.period import MIN_CELL, MIN_SAMPLE
+from bot.reports.period import MIN_CELL, MIN_SAMPLE, UNKNOWN
 
 COLOR = "#1f6f8b"
+ACCENT = "#e07a1f"
 #: Each chart's title (also the image's alt text on the dashboard).
 TITLES = {
     "daily_active_users": N_("Daily active users (Jakarta days)"),
@@ -29,7 +30,6 @@ TITLES = {
     "hardest_questions": N_("Hardest questions"),
     "pledges_by_province": N_("Pledges by province"),
 }
-ACCENT = "#e07a1f"
 
 
 def _figure(title: str, height: float = 4.5) -> tuple[Figure, Any]:
@@ -147,7 +147,8 @@ def pledges_by_province(report: dict[str, Any], t: Translator, limit: int = 20) 
             else t.gettext("No pledges in this period"),
         )
         return fig
-    labels = [r["province"] for r in rows][::-1]
+    labels = [t.gettext(r["province"]) if r["province"] == UNKNOWN else r["province"] for r in rows]
+    labels = labels[::-1]
     values = [r["pledges"] for r in rows][::-1]
     bars = ax.barh(labels, values, color=COLOR)
     for bar, v in zip(bars, values, strict=True):

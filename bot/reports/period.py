@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from bot.core.i18n import N_
 from bot.core.timezones import WIB
 
 #: The smallest regional cell a report shows; smaller ones are suppressed.
@@ -20,6 +21,8 @@ MIN_CELL = 10
 MIN_SAMPLE = 5
 #: What a suppressed cell shows in tables, CSV and the dashboard.
 SUPPRESSED = "<10"
+#: The province of people with no (or an unknown) area; translated where it is shown.
+UNKNOWN = N_("(unknown)")
 #: The report's sections, in order (and the keys of ``--format json``).
 SECTIONS = ("users", "quizzes", "pledges", "tps", "reports", "broadcasts", "referrals")
 

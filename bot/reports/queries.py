@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.privacy import ANON_KEY
 from bot.db.models import EngagementEvent, Region, User
-from bot.reports.period import SIMULATOR, Period, suppress
+from bot.reports.period import SIMULATOR, UNKNOWN, Period, suppress
 
 E = EngagementEvent
 
@@ -134,10 +134,10 @@ class ReportQueries:
             value, hidden = suppress(n)
             prov_rows.append({"province": prov, metric: value, "suppressed": hidden})
         if unknown:
-            prov_rows.append({"province": "(unknown)", metric: unknown, "suppressed": False})
+            prov_rows.append({"province": UNKNOWN, metric: unknown, "suppressed": False})
 
         def order(row: dict[str, Any]) -> tuple[bool, int, str]:
-            return (row["province"] == "(unknown)", -(row[metric] or 0), str(row))
+            return (row["province"] == UNKNOWN, -(row[metric] or 0), str(row))
 
         return {
             "by_province": sorted(prov_rows, key=order),

@@ -18,6 +18,7 @@ from bot.core.content import ContentStore
 from bot.core.i18n import N_, Translator
 from bot.reports.data import SUPPRESSED
 from bot.reports.headline import Figure
+from bot.reports.period import UNKNOWN
 from bot.reports.render import tables
 
 LANGS = ("id", "en")
@@ -220,7 +221,7 @@ def display_tables(
     out = []
     for table in tables(section):
         columns = list(table.columns)
-        rows = [list(r) for r in table.rows]
+        rows = [[t.gettext(UNKNOWN) if v == UNKNOWN else v for v in r] for r in table.rows]
         if columns == ["metric", "value"]:
             for r in rows:
                 if r[0].endswith("rate"):
