@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from bot.cli import fail, get_settings, run
+from bot.cli.preview import audience_preview
 from bot.cli.role import parse_ref
 from bot.config import Settings
 from bot.core import broadcasts as bc
@@ -21,10 +22,9 @@ from bot.core.content import ContentErrors
 from bot.core.facts import load_facts
 from bot.core.formatting import to_terminal
 from bot.core.i18n import available_locales
-from bot.core.segments import Segment, SegmentError, audience_size, parse_segment
+from bot.core.segments import SegmentError, parse_segment
 from bot.core.timezones import WIB
 from bot.core.understanding.places import load_places
-from bot.core.whatsapp_costs import whatsapp_cost
 from bot.db import repo
 from bot.db.models import User
 from bot.db.models_broadcast import QUEUED, SENDING, Broadcast
@@ -69,26 +69,6 @@ async def _actor(rt: Runtime, by: str | None) -> User | None:
     if user is None:
         fail(f"--by: no user {ref} (they must have written to the bot or been given a role).")
     return user
-
-
-async def audience_preview(rt: Runtime, seg: Segment) -> tuple[int, list[str]]:
-    """Who a message to ``seg`` reaches, as every CLI preview prints it (broadcasts and poll
-    invitations): the recipients per channel and, when WhatsApp users are among them, how many
-    get the paid template and the messaging tier's headroom (:mod:`bot.core.whatsapp_costs`).
-    Raises :class:`SegmentError` for a segment that names an unknown place."""
-    settings = rt.settings
-    async with rt.db.sessions() as session:
-        sizes = await audience_size(
-            session, seg, default_locale=settings.default_locale, sandbox=settings.sandbox
-        )
-        total = sum(sizes.values())
-        per_channel = ", ".join(f"{c}: {n}" for c, n in sorted(sizes.items())) or "nobody"
-        lines = [f"Audience: {total} opted-in, reachable user(s) ({per_channel})"]
-        if sizes.get("whatsapp"):
-            cost = await whatsapp_cost(session, seg, settings=settings, content=rt.content)
-            if cost is not None:
-                lines.append(cost.describe(rt.core.translator("en")))
-    return total, lines
 
 
 def _load_file(settings: Settings, path: Path) -> bc.BroadcastFile:

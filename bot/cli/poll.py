@@ -9,7 +9,8 @@ import click
 from sqlalchemy import select, update
 
 from bot.cli import fail, get_settings, run
-from bot.cli.broadcast import _actor, audience_preview
+from bot.cli.broadcast import _actor
+from bot.cli.preview import audience_preview
 from bot.config import Settings
 from bot.core.content import ContentErrors
 from bot.core.i18n import available_locales
