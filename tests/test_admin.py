@@ -97,8 +97,13 @@ async def test_login_sets_a_safe_cookie_and_unlocks_every_page(
 ) -> None:
     bad = await login(client, "wrong-token-wrong-token")
     assert bad.status == 401
-    assert "not valid" in await bad.text()
+    assert "Token itu nggak valid." in await bad.text()  # Indonesian by default
     assert COOKIE not in bad.cookies
+    english = await client.get("/admin/login?lang=en")
+    assert '<label for="token">Admin token</label>' in await english.text()
+    again = await login(client, "wrong-token-wrong-token")  # the cookie keeps English
+    assert "That token is not valid." in await again.text()
+    await client.get("/admin/login?lang=id")
 
     ok = await login(client)
     assert ok.status == 303 and ok.headers["Location"] == "/admin"
@@ -139,7 +144,7 @@ async def test_logout_needs_the_csrf_token(client: TestClient[Any, Any]) -> None
 async def test_without_a_token_configured_nobody_can_log_in(runtime: Runtime) -> None:
     async with TestClient(TestServer(build_app(runtime), host="127.0.0.1")) as c:
         form = await c.get("/admin/login")
-        assert "set VOTEBOT_ADMIN_TOKEN" in await form.text()
+        assert "Dasbor belum aktif: isi VOTEBOT_ADMIN_TOKEN dulu." in await form.text()
         refused = await login(c, "")
         assert refused.status in (401, 403) and COOKIE not in refused.cookies
 
@@ -327,7 +332,7 @@ async def test_dashboard_in_a_real_browser(admin_runtime: Runtime, browser: Any)
     finally:
         await runner.cleanup()
     assert seen["redirected"] == base + "/admin/login"
-    assert seen["error"] == "That token is not valid."
+    assert seen["error"] == "Token itu nggak valid."
     assert seen["id_title"] == "Teman Pemilih: minggu ini sekilas" and seen["id_lang"] == "id"
     assert "Pengguna baru" in seen["id_cards"] and "minggu lalu" in seen["id_cards"]
     assert "Mulai 7" in seen["id_quiz"] and "Selesai (%) 43%" in seen["id_quiz"]
@@ -357,7 +362,7 @@ async def test_a_per_admin_token_logs_in_until_it_is_revoked(runtime: Runtime) -
         token = await create_admin_token(s, admin)
     async with TestClient(TestServer(build_app(runtime), host="127.0.0.1")) as c:
         form = await c.get("/admin/login")
-        assert "set VOTEBOT_ADMIN_TOKEN" not in await form.text()
+        assert "VOTEBOT_ADMIN_TOKEN" not in await form.text()
         ok = await login(c, token)
         assert ok.status == 303
         assert "777" not in ok.cookies[COOKIE].value
@@ -367,3 +372,45 @@ async def test_a_per_admin_token_logs_in_until_it_is_revoked(runtime: Runtime) -
         # Losing the admin role ends the session at once, not when the cookie expires.
         assert (await c.get("/admin/report.json")).status == 401
         assert (await login(c, token)).status in (401, 403)  # no live token: login is off
+
+
+async def test_charts_follow_the_admin_language(
+    client: TestClient[Any, Any], admin_runtime: Runtime
+) -> None:
+    from matplotlib.text import Text
+
+    from bot.reports.charts import CHARTS, TITLES, png
+    from bot.reports.data import Period, build_report
+
+    await login(client)
+    indonesian = await (await client.get("/admin" + QUERY)).text()  # Indonesian by default
+    assert 'alt="Pengguna aktif per hari (hari WIB)" id="chart-daily_active_users"' in indonesian
+    assert 'alt="Alur kuis" id="chart-quiz_funnel"' in indonesian
+    english = await (await client.get("/admin" + QUERY + "&lang=en")).text()
+    assert 'alt="Daily active users (Jakarta days)" id="chart-daily_active_users"' in english
+    assert english.count('src="data:image/png;base64,') == len(CHARTS)
+
+    # The PNGs are drawn from these figures: every word on them is in the admin's language.
+    async with admin_runtime.db.transaction() as session:
+        report = await build_report(session, Period.parse(SINCE, UNTIL))
+
+    def words(lang: str) -> dict[str, set[str]]:
+        t = admin_runtime.core.translator(lang)
+        out = {}
+        for name, draw in CHARTS.items():
+            fig = draw(report, t)
+            png(fig)  # drawing sets the tick labels
+            out[name] = {x.get_text() for x in fig.findobj(Text) if x.get_text()}
+        return out
+
+    id_words, en_words = words("id"), words("en")
+    assert TITLES["quiz_funnel"] in en_words["quiz_funnel"]
+    assert {"Alur kuis", "mulai", "selesai", "sertifikat", "kuis dikerjakan"} <= id_words[
+        "quiz_funnel"
+    ]
+    assert {"started", "completed", "certificate"} <= en_words["quiz_funnel"]
+    assert "pengguna yang kirim pesan" in id_words["daily_active_users"]
+    assert "Pertanyaan paling susah" in id_words["hardest_questions"]
+    assert any(w.startswith("janji diteken") for w in id_words["pledges_by_province"])
+    english = {"started", "Quiz funnel", "pledges signed", "Hardest questions", "day"}
+    assert all(not english & id_words[name] for name in CHARTS)

@@ -92,5 +92,8 @@ async def test_the_dashboard_shows_the_same_figures(settings: Settings) -> None:
             assert (
                 "Pengguna baru" in indonesian and "Pertanyaan, yang paling susah dulu" in indonesian
             )
+            # People with no area: a translated row, not the report's key.
+            assert "<td>(tidak diketahui)</td>" in indonesian and "(unknown)" not in indonesian
+            assert "<td>(unknown)</td>" in html
     finally:
         await admin.close()

@@ -115,11 +115,15 @@ async def test_the_dashboard_shows_and_creates_experiments(
     assert 'href="/admin/experiments"' in await (await client.get("/admin")).text()
     page = await (await client.get(f"/admin/experiments/{e.id}")).text()
     assert 'id="chart-link"' in page and 'id="chart-content"' in page
-    assert "Provisional" in page and "holdout" in page
+    assert "Provisional" in page and "kelompok pembanding (holdout) 25%" in page  # id default
+    english = await (await client.get(f"/admin/experiments/{e.id}?lang=en")).text()
+    assert "Segment all, holdout 25%" in english and "(provisional)" in english
+    await client.get("/admin/experiments?lang=id")
     data = await (await client.get(f"/admin/experiments/{e.id}.json")).json()
     assert {a["arm"] for a in data["arms"]} == {"A", "B", HOLDOUT}
     listing = await (await client.get("/admin/experiments")).text()
     assert f'href="/admin/experiments/{e.id}"' in listing and "cek-dpt" in listing
+    assert "<h2>Eksperimen baru</h2>" in listing and "<td>berjalan</td>" in listing
     csrf = hidden(listing, "csrf")
     form = {"csrf": csrf, "variant": "cek-dpt", "holdout": "50%", "segment": "all",
             "outcome": "pledge", "window_days": "3"}  # fmt: skip

@@ -108,3 +108,32 @@ def test_referral_create_prints_links_and_writes_a_qr_code(tmp_path: Path) -> No
     assert bare.returncode == 1
     assert "set TELEGRAM_BOT_USERNAME or WHATSAPP_NUMBER" in bare.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+async def test_whatsapp_without_a_configured_number_links_to_the_number_meta_names(
+    db_url: str,
+) -> None:
+    """WHATSAPP_NUMBER unset: the webhook's display_phone_number makes the wa.me link."""
+    from tests.whatsapp_fakes import FakeGraph, serving, wa_env
+
+    graph = FakeGraph()
+    await graph.start()
+    rt = await open_runtime(make_settings(db_url, **wa_env(graph.url)))
+    rt.core.flood = None
+    try:
+        assert rt.settings.whatsapp_number is None
+        async with serving(rt, graph) as wa:
+            await wa.say("/start")
+            await wa.press("English")
+            await wa.press("Not now")
+            await wa.say("/pledge")
+            await wa.press("Sign the pledge")
+            await wa.press("Skip")
+            await wa.press("Skip")
+            [code] = [c.code for c in await rows(rt, ReferralCode)]
+            link = f"https://wa.me/15550000000?text=ref%20{code}"
+            assert f"Take the pledge with Teman Pemilih: {link}" in wa.text
+            assert "ask me where" not in wa.text
+    finally:
+        await rt.close()
+        await graph.close()

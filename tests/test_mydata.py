@@ -29,8 +29,24 @@ async def test_privacy_notice_names_the_operator_and_the_rights(db_url: str) -> 
         assert "BEM Kampus X (halo@example.org) runs this copy" in d.text
         assert "cut loose from you after 1 year." in d.text
         assert "UU 27/2022" in d.text and "/hapus" in d.text and "/dataku" in d.text
+        await d.say("/about")
+        assert "not an official service of KPU or Bawaslu" in d.text
+        assert "Who runs it: BEM Kampus X (halo@example.org) runs this copy" in d.text
+        await d.press("🏠 Menu")
+        await d.press("⚙️ More")
+        await d.press("ℹ️ About")
+        assert "BEM Kampus X (halo@example.org)" in d.text
     finally:
         await rt.close()
+
+
+async def test_about_says_who_runs_it_even_when_unnamed(runtime: Runtime) -> None:
+    d = Dialog(runtime.core)
+    await d.say("/start")
+    await d.press("Bahasa Indonesia")
+    await d.say("/tentang")
+    assert "bukan layanan resmi KPU atau Bawaslu" in d.text
+    assert "lembaga yang menjalankan bot ini" in d.text
 
 
 async def test_my_data_shows_what_is_stored_and_deletion_removes_it(runtime: Runtime) -> None:

@@ -48,7 +48,13 @@ async def test_sign_with_name_and_kabupaten_then_thanks_and_share(runtime: Runti
     assert "1 person has signed the pledge so far." in d.text
     assert "In Kabupaten Blora: fewer than 10 signers so far." in d.text
     code = (await rows(runtime, ReferralCode))[0].code
-    assert f"send “ref {code}” to Teman Pemilih" in d.text
+    # No channel configured (as in the simulator): no link that leads nowhere, but what to do.
+    assert (
+        f"Take the pledge with Teman Pemilih: ask me where to find it, then send it “ref {code}”"
+        in d.text
+    )
+    assert "http" not in d.text
+    assert not any(b.url for r in d.replies for b in r.all_buttons())  # no share button either
     assert "🔔 Remind me on voting day" in d.buttons
     [user] = await rows(runtime, User)
     assert (user.display_name, user.region_id) == ("Budi_*<b>", ids["blora"])

@@ -141,8 +141,12 @@ async def test_dashboard_polls_section(closed_poll: Runtime) -> None:
         anonymous = await client.get("/admin/polls", allow_redirects=False)
         assert anonymous.status == 303 and anonymous.headers["Location"] == "/admin/login"
         await login(client)
-        html = await (await client.get("/admin/polls")).text()
-        assert f'id="poll-{POLL_ID}"' in html and "closed" in html
+        html = await (await client.get("/admin/polls")).text()  # Indonesian by default
+        assert f'id="poll-{POLL_ID}"' in html and '<span class="status">ditutup</span>' in html
+        assert "<h1>Polling Suara Muda</h1>" in html and "undangan terkirim" in html
+        assert 'class="note invitation"' not in html  # a closed poll has nothing left to send
+        english = await (await client.get("/admin/polls?lang=en")).text()
+        assert '<span class="status">closed</span>' in english and "invitations sent" in english
         # Nobody was invited (the poll had no audience): all 17 came on their own.
         assert '<td class="num">17</td></tr></table>' in html
         assert 'class="time-to"' in html and '<td class="num">10</td>' in html

@@ -329,6 +329,13 @@ async def test_dashboard_shows_the_list(db_url: str) -> None:
             assert (await login(client, TOKEN)).status == 303
             page = await (await client.get("/admin/questions")).text()
             assert 'id="questions"' in page and "[phone]" in page and "0812" not in page
+            assert "<h1>Teman Pemilih: pertanyaan yang belum terjawab</h1>" in page
+            assert "<th>ditanya</th>" in page and "<code>votebot questions check</code>" in page
+            english = await (await client.get("/admin/questions?lang=en")).text()
+            assert "<h1>Teman Pemilih: unanswered questions</h1>" in english
+            assert "<th>asked</th>" in english
+            bad = await client.get("/admin/questions?since=nope")
+            assert bad.status == 400 and "From must be a date" in await bad.text()  # kept: en
             assert 'id="questions-link"' in await (await client.get("/admin")).text()
             data = await (await client.get("/admin/questions.json")).json()
             assert [g["count"] for g in data["groups"]] == [2, 1]

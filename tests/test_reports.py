@@ -112,6 +112,14 @@ async def test_cli_table_csv_out_and_charts(
     )
     for p in charts.iterdir():
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
+    english = tmp_path / "charts-en"
+    drawn = await asyncio.to_thread(invoke, "--charts", str(english), "--lang", "en")
+    assert drawn.exit_code == 0, drawn.output
+    # The same figures with other words: the English PNGs differ from the Indonesian ones.
+    for p in english.iterdir():
+        assert p.read_bytes() != (charts / p.name).read_bytes(), p.name
+    unknown = await asyncio.to_thread(invoke, "--charts", str(english), "--lang", "xx")
+    assert unknown.exit_code == 2 and "--lang 'xx'" in unknown.output
 
 
 async def test_events_export_pseudonymises_ids_and_never_shows_personal_data(

@@ -73,18 +73,32 @@ async def test_the_dashboard_shows_shared_reports_and_audits_each_view(
         assert (await login(c)).status == 303
         dashboard = await (await c.get("/admin")).text()
         assert 'href="/admin/reports"' in dashboard
-        page = await (await c.get("/admin/reports")).text()
-        assert "1 shared reports; 1 anonymous records" in page
+        page = await (await c.get("/admin/reports")).text()  # Indonesian by default
+        assert '<html lang="id">' in page and "<h1>Laporan yang dibagikan</h1>" in page
+        assert "1 laporan dibagikan; 1 catatan anonim (hanya dihitung)." in page
+        assert "<th>Kejadian</th>" in page and "tidak bisa dihubungi" in page
         assert WHAT in page and "Kabupaten Blora, Jawa Tengah" in page
         assert f'href="/admin/reports/{shared}"' in page
         assert f"/admin/reports/{anonymous}" not in page
+        english = await (await c.get("/admin/reports?lang=en")).text()
+        assert '<html lang="en">' in english and "<h1>Shared reports</h1>" in english
+        assert "1 shared report; 1 anonymous record (counted only)." in english
+        # The choice is kept (a cookie) for the report's own page.
         one = await (await c.get(f"/admin/reports/{shared}")).text()
         assert WHO in one and 'id="photo"' in one and "data:image/jpeg;base64," in one
         assert "cannot be contacted" in one and "/hapus cannot find" in one
+        assert "<th>Who was involved</th>" in one and "<td>Money or goods</td>" in one
+        assert 'alt="Photo sent with the report"' in one
+        ours = await (await c.get(f"/admin/reports/{shared}?lang=id")).text()
+        assert "<th>Siapa yang terlibat</th>" in ours and "<td>Uang atau barang</td>" in ours
+        assert "<h1>Laporan tanggal 20" in ours
         hidden = await c.get(f"/admin/reports/{anonymous}")
         assert hidden.status == 404
     assert await audit_rows(admin_runtime) == [
         ("dashboard:admin", "reports.list", "1 reports"),
+        ("dashboard:admin", "reports.list", "1 reports"),
+        ("dashboard:admin", "reports.show", f"report:{shared}"),
+        ("dashboard:admin", "reports.photo", f"report:{shared}"),
         ("dashboard:admin", "reports.show", f"report:{shared}"),
         ("dashboard:admin", "reports.photo", f"report:{shared}"),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -133,3 +134,59 @@ async def test_the_cli_preview_shows_them(db_url: str) -> None:
     assert "Audience: 6 opted-in, reachable user(s) (telegram: 1, whatsapp: 5)" in result.output
     assert "WhatsApp: 3 recipients wrote more than 24 hours ago" in result.output
     assert "Messaging tier: unlimited." in result.output
+
+
+async def test_the_poll_preview_shows_them_like_a_broadcast(db_url: str) -> None:
+    """`votebot poll create` and `approve` say who the invitation reaches and what WhatsApp
+    costs, in the same words as the broadcast preview (one helper)."""
+    runtime = await open_runtime(make_settings(db_url))
+    try:
+        await whatsapp_users(runtime, utcnow())
+    finally:
+        await runtime.close()
+    env = {"DATABASE_URL": db_url, "VOTEBOT_SECRET_KEY": "test-secret-key-0123456789"}
+
+    async def votebot(*args: str) -> Any:
+        return await asyncio.to_thread(CliRunner().invoke, cli, list(args), env=env)
+
+    created = await votebot("poll", "create", "info-sebelum-nyoblos", "--segment", "all")
+    assert created.exit_code == 0, created.output
+    assert "Invitation (counted now; it goes out when the poll opens):" in created.output
+    assert "Audience: 6 opted-in, reachable user(s) (telegram: 1, whatsapp: 5)" in created.output
+    assert "WhatsApp: 3 recipients wrote more than 24 hours ago" in created.output
+    assert "Messaging tier: 1,000 users per 24 hours; 0 messaged, 1,000 left." in created.output
+    approved = await votebot("poll", "approve", "info-sebelum-nyoblos")
+    assert approved.exit_code == 0, approved.output
+    assert "WhatsApp: 3 recipients wrote more than 24 hours ago" in approved.output
+    telegram_only = await votebot(
+        "poll", "create", "info-sebelum-nyoblos", "--segment", "channel=telegram"
+    )
+    assert telegram_only.exit_code == 1  # the id exists already: nothing previewed
+    assert "Invitation" not in telegram_only.output
+
+
+async def test_the_dashboard_polls_page_previews_the_invitation(db_url: str) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from tests.test_admin import TOKEN, build_app, login
+
+    runtime = await open_runtime(make_settings(db_url, VOTEBOT_ADMIN_TOKEN=TOKEN))
+    try:
+        await whatsapp_users(runtime, utcnow())
+        env = {"DATABASE_URL": db_url, "VOTEBOT_SECRET_KEY": "test-secret-key-0123456789"}
+        created = await asyncio.to_thread(
+            CliRunner().invoke, cli, ["poll", "create", "info-sebelum-nyoblos"], env=env
+        )
+        assert created.exit_code == 0, created.output
+        async with TestClient(TestServer(build_app(runtime), host="127.0.0.1")) as c:
+            await login(c)
+            english = await (await c.get("/admin/polls?lang=en")).text()
+            assert '<span class="status">awaiting approval</span>' in english
+            preview = english.split('class="note invitation"', 1)[1].split("</p>", 1)[0]
+            assert "It will go to 6 people (telegram: 1, whatsapp: 5)." in preview
+            assert "WhatsApp: 3 recipients wrote more than 24 hours ago" in preview
+            assert "(category: utility)" in preview
+            indonesian = await (await c.get("/admin/polls?lang=id")).text()
+            assert "Bakal dikirim ke 6 orang" in indonesian and "3 penerima" in indonesian
+    finally:
+        await runtime.close()

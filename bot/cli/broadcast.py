@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from bot.cli import fail, get_settings, run
+from bot.cli.preview import audience_preview
 from bot.cli.role import parse_ref
 from bot.config import Settings
 from bot.core import broadcasts as bc
@@ -21,10 +22,9 @@ from bot.core.content import ContentErrors
 from bot.core.facts import load_facts
 from bot.core.formatting import to_terminal
 from bot.core.i18n import available_locales
-from bot.core.segments import SegmentError, audience_size, parse_segment
+from bot.core.segments import SegmentError, parse_segment
 from bot.core.timezones import WIB
 from bot.core.understanding.places import load_places
-from bot.core.whatsapp_costs import whatsapp_cost
 from bot.db import repo
 from bot.db.models import User
 from bot.db.models_broadcast import QUEUED, SENDING, Broadcast
@@ -185,27 +185,14 @@ def create(
             creator = await _actor(rt, by)
             if creator is not None and creator.role is None:
                 fail(f"--by: {by} is neither a volunteer nor an admin.")
-            async with rt.db.sessions() as session:
-                try:
-                    sizes = await audience_size(
-                        session,
-                        seg,
-                        default_locale=settings.default_locale,
-                        sandbox=settings.sandbox,
-                    )
-                except SegmentError as exc:
-                    fail(f"--segment: {exc}", 2)
+            try:
+                total, audience_lines = await audience_preview(rt, seg)
+            except SegmentError as exc:
+                fail(f"--segment: {exc}", 2)
             texts = file.texts(rt.core.translator)
-            total = sum(sizes.values())
-            per_channel = ", ".join(f"{c}: {n}" for c, n in sorted(sizes.items())) or "nobody"
             click.echo(f"Broadcast “{file.meta.title}” ({file.meta.id})")
             click.echo(f"Segment:  {seg.describe()}")
-            click.echo(f"Audience: {total} opted-in, reachable user(s) ({per_channel})")
-            if sizes.get("whatsapp"):
-                async with rt.db.sessions() as session:
-                    cost = await whatsapp_cost(session, seg, settings=settings, content=rt.content)
-                if cost is not None:
-                    click.echo(cost.describe(rt.core.translator("en")))
+            click.echo("\n".join(audience_lines))
             if scheduled:
                 click.echo(f"Not before: {scheduled.astimezone(WIB):%Y-%m-%d %H:%M} WIB")
             click.echo(f"Expires:  {expiry.astimezone(WIB):%Y-%m-%d %H:%M} WIB")

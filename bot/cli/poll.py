@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from bot.cli import fail, get_settings, run
 from bot.cli.broadcast import _actor
 from bot.cli.poll_new import NewPoll, PollInputError, build_spec, prompt_poll
+from bot.cli.preview import audience_preview
 from bot.config import Settings
 from bot.core.content import ContentErrors
 from bot.core.i18n import available_locales
@@ -21,7 +22,7 @@ from bot.core.polls.spec import OPEN, POLLS_DIR, PollSpec, parse_poll_file, pars
 from bot.core.segments import SegmentError, parse_segment
 from bot.db.models import utcnow
 from bot.db.models_poll import CLOSED, PollOpenAnswer
-from bot.runtime import open_runtime
+from bot.runtime import Runtime, open_runtime
 
 
 @click.group("poll")
@@ -85,6 +86,18 @@ def _new_spec(
         )
     except PollInputError as exc:
         fail(f"the poll is not valid:\n{exc}", 2)
+
+
+async def _invitation_preview(rt: Runtime, segment: str) -> None:
+    """Who the poll's invitation will reach, with its WhatsApp cost, as a broadcast preview shows
+    it (the invitation goes out as a broadcast when the poll opens; counted now)."""
+    try:
+        _, lines = await audience_preview(rt, parse_segment(segment))
+    except SegmentError as exc:
+        click.echo(f"Invitation: cannot count the segment: {exc}", err=True)
+        return
+    click.echo("Invitation (counted now; it goes out when the poll opens):")
+    click.echo("\n".join(lines))
 
 
 def _when(value: str | None, name: str) -> object:
@@ -166,6 +179,7 @@ def create(
                     f"{poll.closes_at:%Y-%m-%d %H:%M} UTC); awaiting approval: "
                     f"votebot poll approve {poll.id}"
                 )
+            await _invitation_preview(rt, poll.segment)
         except store.PollError as exc:
             fail(str(exc))
         finally:
@@ -182,6 +196,7 @@ def _lifecycle(action: str) -> click.Command:
 
         async def main() -> None:
             rt = await open_runtime(settings)
+            segment: str | None = None
             try:
                 actor = await _actor(rt, by)
                 async with rt.db.transaction() as session:
@@ -191,6 +206,7 @@ def _lifecycle(action: str) -> click.Command:
                             f"Poll '{poll.id}' approved; it opens "
                             f"{poll.opens_at:%Y-%m-%d %H:%M} UTC."
                         )
+                        segment = poll.segment
                     elif action == "cancel":
                         await store.cancel(session, poll_id, actor)
                         click.echo(f"Poll '{poll_id}' cancelled.")
@@ -199,6 +215,8 @@ def _lifecycle(action: str) -> click.Command:
                             session, settings, poll_id, utcnow(), rt.core.translator
                         )
                         click.echo(f"Poll '{poll_id}' closed; {n} result messages queued.")
+                if segment is not None:
+                    await _invitation_preview(rt, segment)
             except store.PollError as exc:
                 fail(str(exc))
             finally:

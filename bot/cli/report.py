@@ -12,6 +12,7 @@ import click
 
 from bot.cli import fail, get_settings, run
 from bot.config import Settings
+from bot.core.i18n import available_locales
 from bot.reports.data import (
     EVENT_COLUMNS,
     SECTIONS,
@@ -75,6 +76,11 @@ async def write_events(settings: Settings, period: Period, out: Any) -> int:
     help="Write PNG charts: daily active users, quiz funnel, hardest questions, pledges.",
 )
 @click.option(
+    "--lang",
+    metavar="LOCALE",
+    help="Language of the chart labels (id or en); default: VOTEBOT_DEFAULT_LOCALE.",
+)
+@click.option(
     "--events",
     is_flag=True,
     help="Export the engagement log itself as CSV, user ids pseudonymised (HMAC-SHA256).",
@@ -85,6 +91,7 @@ def command(
     fmt: str | None,
     out: Path | None,
     charts: Path | None,
+    lang: str | None,
     events: bool,
 ) -> None:
     """Engagement report: users, quizzes, pledges, TPS, reports, broadcasts, referrals.
@@ -98,6 +105,10 @@ def command(
     except DateError as exc:
         fail(f"Error: {exc}", 2)
     settings = get_settings()
+    lang = lang or settings.default_locale
+    if lang not in available_locales(settings.locales_dir):
+        known = ", ".join(available_locales(settings.locales_dir))
+        fail(f"Error: --lang {lang!r} is not a language with a catalog ({known}).", 2)
 
     if events:
         if fmt not in (None, "csv") or charts is not None:
@@ -115,9 +126,10 @@ def command(
     report = run(compute(settings, period))
 
     if charts is not None:
+        from bot.core.i18n import Translator
         from bot.reports.charts import write_charts
 
-        paths = write_charts(report, charts)
+        paths = write_charts(report, charts, Translator(lang, settings.locales_dir))
         click.echo(f"Wrote {len(paths)} charts to {charts}: " + ", ".join(p.name for p in paths))
         if fmt is None and out is None:
             return

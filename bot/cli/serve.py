@@ -28,8 +28,8 @@ def command() -> None:
         fail(f"Configuration error: {exc}", 2)
     if any(c.name == "whatsapp" for c in channels) and not settings.whatsapp_number:
         click.echo(
-            "Note: WHATSAPP_NUMBER is not set, so share messages and referral links cannot "
-            "point to the bot on WhatsApp.",
+            "Note: WHATSAPP_NUMBER is not set: share messages link to the number the first "
+            "webhook names; `votebot referral create` cannot print a WhatsApp link.",
             err=True,
         )
     from bot.tps.bootstrap import prepare

@@ -1,5 +1,9 @@
 """The report's figures: one JSON-ready dict per section, computed with a few grouped queries.
 
+The period and privacy rules live in :mod:`bot.reports.period`, the shared queries in
+:mod:`bot.reports.queries` and the event export in :mod:`bot.reports.export`; their names are
+re-exported here for the callers.
+
 Dates are Asia/Jakarta (WIB) calendar days, from the IANA zone database (``zoneinfo``; Jakarta
 keeps UTC+7 all year); a period is ``since`` 00:00 WIB up to the end of ``until`` (both
 inclusive). Every query runs on SQLite and PostgreSQL.
@@ -11,94 +15,51 @@ count is ``None`` and its row carries ``"suppressed": true``.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.privacy import ANON_KEY
 from bot.core.timezones import WIB
-from bot.db.models import EngagementEvent, Region, User
+from bot.db.models import Region, User
 from bot.db.models_pledge import Report as ReportRow
+from bot.reports.export import EVENT_COLUMNS, export_events, pseudonym
+from bot.reports.period import (
+    MIN_CELL,
+    MIN_SAMPLE,
+    SECTIONS,
+    SIMULATOR,
+    SUPPRESSED,
+    DateError,
+    Period,
+    parse_day,
+    rate,
+    report_meta,
+    suppress,
+    today,
+)
+from bot.reports.queries import E, ReportQueries
 
-#: The smallest regional cell a report shows; smaller ones are suppressed.
-MIN_CELL = 10
-#: The fewest people who must have answered a question before it is ranked "hardest".
-MIN_SAMPLE = 5
-#: What a suppressed cell shows in tables, CSV and the dashboard.
-SUPPRESSED = "<10"
-#: The report's sections, in order (and the keys of ``--format json``).
-SECTIONS = ("users", "quizzes", "pledges", "tps", "reports", "broadcasts", "referrals")
-
-E = EngagementEvent
-
-
-class DateError(ValueError):
-    """A DATE that is not YYYY-MM-DD, or a range that ends before it starts."""
-
-
-#: The simulator's channel: its users are left out of reports on real data.
-SIMULATOR = "sim"
-
-
-def parse_day(value: str, what: str = "date") -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise DateError(
-            f"{what}: {value!r} is not a date; use YYYY-MM-DD (a Jakarta day), e.g. 2024-02-14"
-        ) from None
-
-
-def today() -> date:
-    """Today in Jakarta."""
-    return datetime.now(UTC).astimezone(WIB).date()
-
-
-@dataclass(frozen=True)
-class Period:
-    """Jakarta days ``since`` … ``until``, both included; ``since=None``: from the beginning."""
-
-    since: date | None
-    until: date
-
-    @classmethod
-    def parse(cls, since: str | None = None, until: str | None = None) -> Period:
-        start = parse_day(since, "--since") if since else None
-        end = parse_day(until, "--until") if until else today()
-        if start is not None and start > end:
-            raise DateError(f"--since {start} is after --until {end}")
-        return cls(start, end)
-
-    @property
-    def start(self) -> datetime | None:
-        if self.since is None:
-            return None
-        return datetime.combine(self.since, time(), WIB).astimezone(UTC)
-
-    @property
-    def end(self) -> datetime:
-        """The first instant after the period."""
-        return datetime.combine(self.until + timedelta(days=1), time(), WIB).astimezone(UTC)
-
-    def label(self) -> str:
-        return f"{self.since or 'start'} … {self.until} (Asia/Jakarta days)"
-
-
-def suppress(count: int) -> tuple[int | None, bool]:
-    """A regional cell's count, or ``None`` (suppressed) under :data:`MIN_CELL`."""
-    return (None, True) if 0 < count < MIN_CELL else (count, False)
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
+__all__ = [
+    "EVENT_COLUMNS",
+    "MIN_CELL",
+    "MIN_SAMPLE",
+    "SECTIONS",
+    "SIMULATOR",
+    "SUPPRESSED",
+    "DateError",
+    "Period",
+    "Report",
+    "build_report",
+    "export_events",
+    "parse_day",
+    "pseudonym",
+    "report_meta",
+    "suppress",
+    "today",
+]
 
 
 async def experiment_rows(
@@ -109,134 +70,8 @@ async def experiment_rows(
     return await report_rows(session, start, end)
 
 
-class Report:
+class Report(ReportQueries):
     """Builds the sections for one period from one session."""
-
-    def __init__(self, session: AsyncSession, period: Period, *, sandbox: bool = False) -> None:
-        self.s = session
-        self.p = period
-        self.dialect = session.get_bind().dialect.name
-        #: Simulator users count only in the sandbox (real data never mixes them in).
-        self.scope: list[ColumnElement[bool]] = [] if sandbox else [E.channel != SIMULATOR]
-        self.user_scope: list[ColumnElement[bool]] = [] if sandbox else [User.channel != SIMULATOR]
-
-    # -- helpers ----------------------------------------------------------------------------
-    def day(self) -> ColumnElement[str]:
-        """The event's Jakarta day as ``YYYY-MM-DD``."""
-        if self.dialect == "postgresql":
-            return func.to_char(func.timezone("Asia/Jakarta", E.created_at), "YYYY-MM-DD")
-        # SQLite has no zone database; Jakarta has kept UTC+7 without daylight saving since 1964.
-        return func.strftime("%Y-%m-%d", E.created_at, "+7 hours")
-
-    def in_period(self, *names: tuple[str, str], upto_only: bool = False) -> ColumnElement[bool]:
-        conds: list[ColumnElement[bool]] = [E.created_at < self.p.end, *self.scope]
-        if self.p.start is not None and not upto_only:
-            conds.append(E.created_at >= self.p.start)
-        if len(names) == 1:
-            conds += [E.event_type == names[0][0], E.name == names[0][1]]
-        elif names:
-            types = {t for t, _ in names}
-            conds += [E.event_type.in_(types), E.name.in_({n for _, n in names})]
-        return and_(*conds)
-
-    @staticmethod
-    def prop(key: str) -> Any:
-        return E.properties[key]
-
-    async def distinct_actors(
-        self, *where: ColumnElement[bool], by_day: bool = False
-    ) -> dict[str, int]:
-        """Distinct users (per UTC day, or ``""`` for all) among people who still have an account.
-
-        Deleting one's data is a withdrawal: the anonymised rows stay in event counts but no
-        longer make anyone a "user" (each row has its own random token, so they cannot be
-        grouped back into a person). Answered from the ``(event_type, created_at, user_id)``
-        index alone.
-        """
-        day = self.day()
-        cols: list[Any] = [day] if by_day else []
-        stmt = select(*cols, func.count(distinct(E.user_id))).where(
-            *where, E.user_id.is_not(None), *self.scope
-        )
-        if by_day:
-            stmt = stmt.group_by(day)
-        out: Counter[str] = Counter()
-        for *key, n in await self.rows(stmt):
-            out[key[0] if key else ""] += int(n)
-        return dict(out)
-
-    async def rows(self, stmt: Any) -> list[Any]:
-        return list((await self.s.execute(stmt)).all())
-
-    async def count(self, *names: tuple[str, str]) -> int:
-        return int(await self.s.scalar(select(func.count()).where(self.in_period(*names))) or 0)
-
-    async def counts(self, event_type: str, names: Iterable[str]) -> dict[str, int]:
-        names = list(names)
-        stmt = (
-            select(E.name, func.count())
-            .where(self.in_period(*[(event_type, n) for n in names]), E.event_type == event_type)
-            .group_by(E.name)
-        )
-        found = {name: int(n) for name, n in await self.rows(stmt)}
-        return {name: found.get(name, 0) for name in names}
-
-    async def regions(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
-        """``kabupaten id → (province name, kabupaten name)``."""
-        ids = {i for i in ids if i is not None}
-        if not ids:
-            return {}
-        kab = {
-            r.id: r for r in (await self.s.scalars(select(Region).where(Region.id.in_(ids)))).all()
-        }
-        prov_ids = {r.province_id for r in kab.values() if r.province_id}
-        provs = {
-            r.id: r.name
-            for r in (await self.s.scalars(select(Region).where(Region.id.in_(prov_ids)))).all()
-        }
-        return {
-            i: (provs.get(r.province_id or -1, r.name if r.level == "province" else "?"), r.name)
-            for i, r in kab.items()
-        }
-
-    async def regional(self, per_kabupaten: dict[int | None, int], metric: str) -> dict[str, Any]:
-        """Rows by province and by kabupaten/kota with small cells suppressed."""
-        names = await self.regions(k for k in per_kabupaten if k is not None)
-        by_prov: Counter[str] = Counter()
-        kab_rows: list[dict[str, Any]] = []
-        unknown = per_kabupaten.get(None, 0)
-        for kid, n in per_kabupaten.items():
-            if kid is None:
-                continue
-            if kid not in names:
-                unknown += n
-                continue
-            prov, kab = names[kid]
-            by_prov[prov] += n
-            value, hidden = suppress(n)
-            kab_rows.append(
-                {"province": prov, "kabupaten": kab, metric: value, "suppressed": hidden}
-            )
-        prov_rows = []
-        for prov, n in by_prov.items():
-            value, hidden = suppress(n)
-            prov_rows.append({"province": prov, metric: value, "suppressed": hidden})
-        if unknown:
-            prov_rows.append({"province": "(unknown)", metric: unknown, "suppressed": False})
-
-        def order(row: dict[str, Any]) -> tuple[bool, int, str]:
-            return (row["province"] == "(unknown)", -(row[metric] or 0), str(row))
-
-        return {
-            "by_province": sorted(prov_rows, key=order),
-            "by_kabupaten": sorted(kab_rows, key=order),
-        }
-
-    def days(self, first: str | None) -> list[str]:
-        """Every day of the period (from the first event's day when ``since`` is open)."""
-        start = self.p.since or (date.fromisoformat(first) if first else self.p.until)
-        n = (self.p.until - start).days + 1
-        return [(start + timedelta(days=i)).isoformat() for i in range(max(n, 0))]
 
     # -- sections ---------------------------------------------------------------------------
     async def users(self) -> dict[str, Any]:
@@ -353,7 +188,7 @@ class Report:
                 "question_id": str(qq),
                 "answered": int(n),
                 "correct": int(c or 0),
-                "rate": _rate(int(c or 0), int(n)),
+                "rate": rate(int(c or 0), int(n)),
             }
             for qid, qq, n, c in questions
         ]
@@ -370,7 +205,7 @@ class Report:
         return {
             "started": started,
             "completed": completed,
-            "completion_rate": _rate(completed, started),
+            "completion_rate": rate(completed, started),
             "average_score": None if avg_score is None else round(float(avg_score), 2),
             "average_percent": None if avg_pct is None else round(float(avg_pct) * 100, 1),
             # A re-issued certificate (a new name, a retake) counts once per person.
@@ -381,7 +216,7 @@ class Report:
                 {
                     "quiz_id": qid,
                     **q,
-                    "completion_rate": _rate(q["completed"], q["started"]),
+                    "completion_rate": rate(q["completed"], q["started"]),
                 }
                 for qid, q in sorted(per_quiz.items())
             ],
@@ -430,7 +265,7 @@ class Report:
                 "method": str(m),
                 "lookups": int(n),
                 "found": int(f or 0),
-                "found_rate": _rate(int(f or 0), int(n)),
+                "found_rate": rate(int(f or 0), int(n)),
             }
             for m, n, f in rows
         ]
@@ -535,17 +370,6 @@ class Report:
             "experiments": await experiment_rows(self.s, self.p.start, self.p.end),
         }
 
-    async def actors(self, *names: tuple[str, str], extra: Any = None) -> list[tuple[Any, ...]]:
-        """``(actor, extra)`` rows; the actor is the user id or a deleted user's token."""
-        cols: list[Any] = [E.user_id, E.properties[ANON_KEY].as_string()]
-        if extra is not None:
-            cols.append(extra)
-        out = []
-        for uid, anon, *rest in await self.rows(select(*cols).where(self.in_period(*names))):
-            actor = f"u{uid}" if uid is not None else (f"a{anon}" if anon else None)
-            out.append((actor, *rest))
-        return out
-
     async def referrals(self) -> dict[str, Any]:
         joined = await self.actors(
             ("referral", "referral_joined"),
@@ -593,52 +417,3 @@ async def build_report(
     """Every section, keyed as in :data:`SECTIONS` (simulator users only with ``sandbox``)."""
     report = Report(session, period, sandbox=sandbox)
     return {name: await getattr(report, name)() for name in SECTIONS}
-
-
-def report_meta(period: Period) -> dict[str, Any]:
-    return {
-        "since": None if period.since is None else period.since.isoformat(),
-        "until": period.until.isoformat(),
-        "timezone": "Asia/Jakarta",
-        "min_cell": MIN_CELL,
-    }
-
-
-def pseudonym(secret: str, user_id: int) -> str:
-    """A user's id in exports: HMAC-SHA256 under a key derived from the secret key for this
-    purpose only (stable, not reversible; never the key that signs admin cookies)."""
-    from bot.keys import derive
-
-    return hmac.new(
-        derive(secret, "pseudonym"), f"user:{user_id}".encode(), hashlib.sha256
-    ).hexdigest()
-
-
-EVENT_COLUMNS = ["created_at", "user", "channel", "event_type", "name", "properties"]
-
-
-async def export_events(
-    session: AsyncSession, period: Period, secret: str, *, sandbox: bool = False
-) -> AsyncIterator[list[str]]:
-    """The log's rows in ``period``, oldest first, with pseudonymised user ids."""
-    conds = [E.created_at < period.end]
-    if not sandbox:
-        conds.append(E.channel != SIMULATOR)
-    if period.start is not None:
-        conds.append(E.created_at >= period.start)
-    stmt = (
-        select(E.created_at, E.user_id, E.channel, E.event_type, E.name, E.properties)
-        .where(*conds)
-        .order_by(E.created_at, E.id)
-        .execution_options(yield_per=5000)
-    )
-    async for at, uid, channel, event_type, name, props in await session.stream(stmt):
-        clean = {k: v for k, v in (props or {}).items() if k != ANON_KEY}
-        yield [
-            at.isoformat(),
-            "" if uid is None else pseudonym(secret, uid),
-            channel,
-            event_type,
-            name,
-            json.dumps(clean, ensure_ascii=False, sort_keys=True),
-        ]

@@ -30,6 +30,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.core.i18n import Translator
 from bot.core.roles import any_live_admin_token, has_live_admin_token, verify_admin_token
 from bot.keys import derive
 from bot.metrics import CONTENT_TYPE, metrics_for
@@ -205,12 +206,24 @@ def require_admin(kind: str) -> Callable[[Handler], Handler]:
 def _login_page(
     request: web.Request, status: int, enabled: bool, error: str | None
 ) -> web.Response:
-    """The login form with a fresh CSRF nonce: a cookie and the same value signed in the form."""
+    """The login form with a fresh CSRF nonce: a cookie and the same value signed in the form.
+
+    In the dashboard's language (Indonesian by default, ``?lang=en``); ``error`` is a msgid."""
     runtime = request.app[RUNTIME_KEY]
+    lang, chosen = dt.choose_lang(request)
+    t = runtime.core.translator(lang)
     nonce = secrets.token_urlsafe(16)
     response = render(
-        "login", status, enabled=enabled, error=error, csrf=_sign(runtime, "login\x00" + nonce)
+        "login",
+        status,
+        lang=lang,
+        s={k: t.gettext(v) for k, v in dt.LOGIN.items()},
+        enabled=enabled,
+        error=t.gettext(error) if error else None,
+        csrf=_sign(runtime, "login\x00" + nonce),
     )
+    if chosen:
+        dt.remember(response, lang, is_https(request))
     response.set_cookie(
         LOGIN_COOKIE,
         nonce,
@@ -240,13 +253,14 @@ async def login(request: web.Request) -> web.StreamResponse:
         and isinstance(given, str)
         and hmac.compare_digest(given, _sign(runtime, "login\x00" + nonce))
     ):
-        return _login_page(request, 403, True, "The form expired. Please enter the token again.")
+        return _login_page(request, 403, True, dt.EXPIRED)
     client = client_key(_key(runtime), client_address(request))
     async with runtime.db.transaction() as session:
         throttled = await too_many_failures(session, client)
     if throttled:
+        lang, _ = dt.choose_lang(request)
         raise web.HTTPTooManyRequests(
-            text="Too many wrong tokens from here. Wait 15 minutes, then try again.\n",
+            text=runtime.core.translator(lang).gettext(dt.TOO_MANY) + "\n",
             headers={"Retry-After": "900"},
         )
     token = form.get("token")
@@ -256,7 +270,7 @@ async def login(request: web.Request) -> web.StreamResponse:
             await record_failure(session, client)
         await asyncio.sleep(0.2)  # slows down guessing a little more; tokens are long anyway
         enabled = await login_enabled(runtime)
-        return _login_page(request, 401, enabled, "That token is not valid.")
+        return _login_page(request, 401, enabled, dt.WRONG_TOKEN)
     response = web.HTTPSeeOther("/admin")
     response.set_cookie(
         COOKIE,
@@ -299,10 +313,14 @@ async def _report(request: web.Request, period: Period) -> dict[str, Any]:
         return await build_report(session, period)
 
 
-def _charts(report: dict[str, Any]) -> list[tuple[str, str]]:
-    from bot.reports.charts import CHARTS, png
+def _charts(report: dict[str, Any], t: Translator) -> list[tuple[str, str, str]]:
+    """``(name, title, PNG as base64)`` of each chart, drawn in the admin's language."""
+    from bot.reports.charts import CHARTS, TITLES, png
 
-    return [(name, base64.b64encode(png(draw(report))).decode()) for name, draw in CHARTS.items()]
+    return [
+        (name, t.gettext(TITLES[name]), base64.b64encode(png(draw(report, t))).decode())
+        for name, draw in CHARTS.items()
+    ]
 
 
 async def _broadcast_titles(request: web.Request) -> dict[str, tuple[str, str]]:
@@ -361,7 +379,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
         )
         values["since"] = meta["since"] or ""
         values["until"] = meta["until"]
-        values["charts"] = await asyncio.to_thread(_charts, report)
+        values["charts"] = await asyncio.to_thread(_charts, report, t)
         titles = await _broadcast_titles(request)
         values["sections"] = [
             {

@@ -18,6 +18,7 @@ from bot.core.content import ContentStore
 from bot.core.i18n import N_, Translator
 from bot.reports.data import SUPPRESSED
 from bot.reports.headline import Figure
+from bot.reports.period import UNKNOWN
 from bot.reports.render import tables
 
 LANGS = ("id", "en")
@@ -137,6 +138,16 @@ UI = {
 }
 
 
+LOGIN = {
+    "log_in": N_("Log in"),
+    "token": N_("Admin token"),
+    "disabled": N_("The dashboard is disabled: set VOTEBOT_ADMIN_TOKEN."),
+}
+EXPIRED = N_("The form expired. Please enter the token again.")
+WRONG_TOKEN = N_("That token is not valid.")
+TOO_MANY = N_("Too many wrong tokens from here. Wait 15 minutes, then try again.")
+
+
 def choose_lang(request: web.Request) -> tuple[str, bool]:
     """The admin's language, and whether it was just chosen (so the cookie should be set)."""
     asked = request.query.get("lang")
@@ -210,7 +221,7 @@ def display_tables(
     out = []
     for table in tables(section):
         columns = list(table.columns)
-        rows = [list(r) for r in table.rows]
+        rows = [[t.gettext(UNKNOWN) if v == UNKNOWN else v for v in r] for r in table.rows]
         if columns == ["metric", "value"]:
             for r in rows:
                 if r[0].endswith("rate"):

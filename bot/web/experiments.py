@@ -2,7 +2,8 @@
 
 A list, a page per experiment (the table of ``votebot experiment show``, the verdict, warnings
 and a chart per outcome as inline PNGs), its JSON, and a form that creates an experiment from
-broadcast files in ``content/broadcasts`` (as ``votebot broadcast create --variants``).
+broadcast files in ``content/broadcasts`` (as ``votebot broadcast create --variants``). The page
+is in the dashboard's language; the analysis table and charts are the CLI's (English).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import jinja2
 from aiohttp import web
 
 from bot.core import broadcasts as bc
-from bot.core.i18n import available_locales
+from bot.core.i18n import N_, available_locales
 from bot.core.segments import SegmentError, parse_segment
 from bot.core.understanding.places import load_places
 from bot.db.models import User, utcnow
@@ -31,50 +32,83 @@ from bot.web.admin import (
     SECURITY_HEADERS,
     csrf_token,
     current_admin,
+    is_https,
     require_admin,
 )
 from bot.web.app import RUNTIME_KEY
+from bot.web.dashboard_text import choose_lang, remember
 from bot.web.templates import ENV
 
+UI = {
+    "title": N_("Experiments"),
+    "heading": N_("Teman Pemilih: broadcast experiments"),
+    "signed_in": N_("signed in as"),
+    "logout": N_("Log out"),
+    "back": N_("← engagement"),
+    "all": N_("all experiments"),
+    "created": N_("Experiment #{id} created."),
+    "note": N_(
+        "Segment {segment}, holdout {holdout}, outcomes within {days} day(s) of each user's "
+        "send time; windows close {closes} ({state})."
+    ),
+    "final": N_("final"),
+    "provisional": N_("provisional"),
+    "open": N_("open"),
+    "col_title": N_("title"),
+    "arms": N_("arms"),
+    "holdout": N_("holdout"),
+    "outcomes": N_("outcomes"),
+    "started": N_("started"),
+    "state": N_("state"),
+    "new": N_("New experiment"),
+    "variants": N_("Variants (broadcast files, in order A, B, …):"),
+    "segment": N_("Segment"),
+    "holdout_label": N_("Holdout"),
+    "window": N_("Window (days)"),
+    "outcomes_label": N_("Outcomes:"),
+    "create": N_("Create and queue"),
+}
+
 PAGE = """{% extends "base" %}
-{% block title %}Experiments · Teman Pemilih admin{% endblock %}
+{% block title %}{{ s.title }} · Teman Pemilih admin{% endblock %}
 {% block body %}
-<header><h1>Teman Pemilih: broadcast experiments</h1>
+<header><h1>{{ s.heading }}</h1>
 <form method="post" action="/admin/logout"><input type="hidden" name="csrf" value="{{ csrf }}">
-<span class="note">signed in as {{ admin }}</span>
-<button type="submit" id="logout">Log out</button></form></header>
-<nav><a href="/admin">← engagement</a><a href="/admin/experiments">all experiments</a></nav>
+<span class="note">{{ s.signed_in }} {{ admin }}</span>
+<button type="submit" id="logout">{{ s.logout }}</button></form></header>
+<nav><a href="/admin">{{ s.back }}</a><a href="/admin/experiments">{{ s.all }}</a></nav>
 {% if error %}<p class="error" id="error">{{ error }}</p>{% endif %}
-{% if created %}<p id="created">Experiment #{{ created }} created.</p>{% endif %}
+{% if created %}<p id="created">{{ s.created.format(id=created) }}</p>{% endif %}
 {% if analysis %}
 <h2 id="experiment">#{{ analysis.id }} “{{ analysis.title }}”</h2>
-<p class="note">Segment {{ analysis.segment }}, holdout {{ "%.0f"|format(analysis.holdout*100) }}%,
-outcomes within {{ analysis.window_days }} day(s) of each user's send time; windows close
-{{ analysis.window_closes_at }} ({{ "final" if analysis.final else "provisional" }}).
+<p class="note">{{ s.note.format(segment=analysis.segment,
+ holdout="%.0f%%"|format(analysis.holdout*100), days=analysis.window_days,
+ closes=analysis.window_closes_at, state=s.final if analysis.final else s.provisional) }}
 <a href="/admin/experiments/{{ analysis.id }}.json">JSON</a></p>
 <pre id="table">{{ table }}</pre>
 <div class="charts">{% for name, data in charts %}
 <img alt="{{ name }}" id="chart-{{ name }}" src="data:image/png;base64,{{ data }}">
 {% endfor %}</div>
 {% else %}
-<table id="experiments"><tr><th>#</th><th>title</th><th>arms</th><th>holdout</th>
-<th>outcomes</th><th>started</th><th>state</th></tr>
+<div class="scroll"><table id="experiments"><tr><th>#</th><th>{{ s.col_title }}</th>
+<th>{{ s.arms }}</th><th>{{ s.holdout }}</th><th>{{ s.outcomes }}</th><th>{{ s.started }}</th>
+<th>{{ s.state }}</th></tr>
 {% for e in experiments %}<tr><td><a href="/admin/experiments/{{ e.id }}">{{ e.id }}</a></td>
 <td>{{ e.title }}</td><td>{{ e.arms }}</td><td class="num">{{ e.holdout }}</td>
 <td>{{ e.outcomes }}</td><td>{{ e.started }}</td><td>{{ e.state }}</td></tr>{% endfor %}
-</table>
-<h2>New experiment</h2>
+</table></div>
+<h2>{{ s.new }}</h2>
 <form method="post" action="/admin/experiments" id="create">
 <input type="hidden" name="csrf" value="{{ csrf }}">
-<p>Variants (broadcast files, in order A, B, …):
+<p>{{ s.variants }}
 {% for f in files %}<label><input type="checkbox" name="variant" value="{{ f }}"> {{ f }}</label>
 {% endfor %}</p>
-<p><label>Segment <input name="segment" value="all"></label>
-<label>Holdout <input name="holdout" value="10%" size="5"></label>
-<label>Window (days) <input name="window_days" value="7" size="3"></label></p>
-<p>Outcomes: {% for o in outcomes %}<label><input type="checkbox" name="outcome"
+<p><label>{{ s.segment }} <input name="segment" value="all"></label>
+<label>{{ s.holdout_label }} <input name="holdout" value="10%" size="5"></label>
+<label>{{ s.window }} <input name="window_days" value="7" size="3"></label></p>
+<p>{{ s.outcomes_label }} {% for o in outcomes %}<label><input type="checkbox" name="outcome"
 value="{{ o }}"> {{ o }}</label> {% endfor %}</p>
-<button type="submit">Create and queue</button></form>
+<button type="submit">{{ s.create }}</button></form>
 {% endif %}
 {% endblock %}"""
 
@@ -87,10 +121,26 @@ _ENV = jinja2.Environment(
 )
 
 
-def _page(status: int = 200, **values: Any) -> web.Response:
-    html = _ENV.get_template("experiments").render(**values)
-    return web.Response(
+def _page(request: web.Request, status: int = 200, **values: Any) -> web.Response:
+    """The page in the dashboard's language (the analysis table and charts stay as the CLI
+    prints them)."""
+    lang, chosen = choose_lang(request)
+    t = request.app[RUNTIME_KEY].core.translator(lang)
+    html = _ENV.get_template("experiments").render(
+        lang=lang, s={k: t.gettext(v) for k, v in UI.items()}, **values
+    )
+    response = web.Response(
         text=html, status=status, content_type="text/html", headers=SECURITY_HEADERS
+    )
+    if chosen:
+        remember(response, lang, is_https(request))
+    return response
+
+
+def _state(request: web.Request, final: bool) -> str:
+    lang, _ = choose_lang(request)
+    return (
+        request.app[RUNTIME_KEY].core.translator(lang).gettext(UI["final"] if final else UI["open"])
     )
 
 
@@ -127,13 +177,13 @@ async def _list(request: web.Request, status: int = 200, **extra: Any) -> web.Re
             "holdout": f"{e.holdout:.0%}",
             "outcomes": ", ".join(map(str, e.outcomes)),
             "started": f"{e.starts_at:%Y-%m-%d %H:%M}",
-            "state": "open" if utcnow() < e.ends_at else "final",
+            "state": _state(request, utcnow() >= e.ends_at),
         }
         for e in found
     ]
     values["files"] = sorted(_files(runtime))
     values.update(extra)
-    return _page(status, **values)
+    return _page(request, status, **values)
 
 
 @require_admin("page")
@@ -168,7 +218,7 @@ async def show_page(request: web.Request) -> web.StreamResponse:
     values["analysis"] = analysis.as_dict()
     values["table"] = render.text_table(analysis)
     values["charts"] = await asyncio.to_thread(_charts, analysis)
-    return _page(**values)
+    return _page(request, **values)
 
 
 @require_admin("data")

@@ -51,16 +51,18 @@ form{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center}
 input{max-width:100%}
 </style></head><body>{% block body %}{% endblock %}</body></html>"""
 
-LOGIN = """{% extends "base" %}{% block title %}Log in · Teman Pemilih admin{% endblock %}
+LOGIN = """{% extends "base" %}{% block title %}{{ s.log_in }} · Teman Pemilih admin{% endblock %}
 {% block body %}<h1>Teman Pemilih admin</h1>
+<nav id="lang"><a href="/admin/login?lang=id" hreflang="id">Bahasa Indonesia</a>
+<a href="/admin/login?lang=en" hreflang="en">English</a></nav>
 {% if error %}<p class="error" id="error">{{ error }}</p>{% endif %}
 {% if enabled %}
 <form method="post" action="/admin/login">
-<label for="token">Admin token</label>
+<label for="token">{{ s.token }}</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
 <input type="hidden" name="csrf" value="{{ csrf }}">
-<button type="submit" id="login">Log in</button></form>
-{% else %}<p class="error">The dashboard is disabled: set VOTEBOT_ADMIN_TOKEN.</p>{% endif %}
+<button type="submit" id="login">{{ s.log_in }}</button></form>
+{% else %}<p class="error">{{ s.disabled }}</p>{% endif %}
 {% endblock %}"""
 
 DASHBOARD = """{% extends "base" %}{% block title %}{{ s.title }}{% endblock %}
@@ -90,8 +92,8 @@ DASHBOARD = """{% extends "base" %}{% block title %}{{ s.title }}{% endblock %}
 <p class="note" id="period">{{ period }}. {{ days }}
 <a href="/admin/report.json{{ query }}">JSON</a></p>
 <nav>{% for sec in sections %}<a href="#{{ sec.name }}">{{ sec.title }}</a>{% endfor %}</nav>
-{% if charts %}<div class="charts">{% for name, data in charts %}
-<img alt="{{ name }}" id="chart-{{ name }}" src="data:image/png;base64,{{ data }}">
+{% if charts %}<div class="charts">{% for name, title, data in charts %}
+<img alt="{{ title }}" id="chart-{{ name }}" src="data:image/png;base64,{{ data }}">
 {% endfor %}</div>{% endif %}
 {% for sec in sections %}<section id="{{ sec.name }}"><h2>{{ sec.title }}</h2>
 <p><a href="/admin/export/{{ sec.name }}.csv{{ query }}" id="csv-{{ sec.name }}" download>

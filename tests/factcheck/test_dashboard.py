@@ -38,6 +38,9 @@ async def test_claims_page_for_admins(rt: Runtime) -> None:
         await login(c)
         page = await c.get("/admin/claims")
         assert page.status == 200
-        html = await page.text()
-    assert "tinta-pemilu-haram" in html and "↑ rising" in html
+        html = await page.text()  # Indonesian by default
+        english = await (await c.get("/admin/claims?lang=en")).text()
+    assert "tinta-pemilu-haram" in html and "↑ naik" in html
+    assert "<h2>Menunggu putusan</h2>" in html and '<html lang="id">' in html
+    assert "↑ rising" in english and "<h2>Waiting for a verdict</h2>" in english
     assert "tutup jam 10 pagi" in html and "Joko" not in html

@@ -164,6 +164,12 @@ class WhatsAppChannel(WhatsAppOutbound, Channel):
 
     async def process(self, body: Body) -> bool:
         """Record the statuses, then handle each message in order; True when all are safe."""
+        if body.display_number and not self.runtime.settings.whatsapp_number:
+            # Invitation links (wa.me/<number>?text=ref%20X) need the number: take it from the
+            # webhook's metadata when WHATSAPP_NUMBER is unset (as Telegram takes its username
+            # from getMe), so every share message leads to the bot.
+            self.runtime.settings.whatsapp_number = body.display_number
+            log.info("whatsapp: invitation links use the number %s", body.display_number)
         for status in body.statuses:
             try:
                 await record_status(self.runtime, status)

@@ -61,6 +61,16 @@ class Body:
     messages: list[Message] = field(default_factory=list)
     #: Changes addressed to another phone number id (ignored, logged).
     foreign: int = 0
+    #: Our number as Meta shows it (``metadata.display_phone_number``), digits only.
+    display_number: str | None = None
+
+
+def _digits(value: Any) -> str | None:
+    """A phone number's digits (country code first), or None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    digits = re.sub(r"[\s()+-]", "", value)
+    return digits if digits.isdigit() and 8 <= len(digits) <= 15 else None
 
 
 def _timestamp(value: Any) -> float | None:
@@ -87,6 +97,9 @@ def parse_body(data: Mapping[str, Any], phone_number_id: str) -> Body:
             if str(metadata.get("phone_number_id", phone_number_id)) != phone_number_id:
                 body.foreign += 1
                 continue
+            body.display_number = body.display_number or _digits(
+                metadata.get("display_phone_number")
+            )
             names = {
                 c.get("wa_id"): (c.get("profile") or {}).get("name")
                 for c in items(value.get("contacts"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core import consent
 from bot.core.context import Context
 from bot.core.events import UnsupportedEvent
-from bot.core.flows.mydata import privacy_notice
+from bot.core.flows.mydata import operator_name, privacy_notice
 from bot.core.formatting import escape
 from bot.core.i18n import N_
 from bot.core.menu import menu_buttons, menu_item, more_buttons, more_item
@@ -366,6 +366,10 @@ async def send_about(ctx: Context) -> None:
             "about you as I can: your language and your choices in this chat, never what you "
             "type. Facts I tell you come with their sources. The full notice: /privasi; what "
             "I have about you: /dataku."
+        )
+        + "\n\n"
+        + ctx._("**Who runs it:** {operator} runs this copy of Teman Pemilih.").format(
+            operator=escape(operator_name(ctx))
         ),
         [[Button(ctx._("🏠 Menu"), payload="menu")]],
     )

@@ -28,9 +28,14 @@ def privacy_notice(ctx: Context) -> str:
     )
 
 
+def operator_name(ctx: Context) -> str:
+    """Who runs this copy (``VOTEBOT_OPERATOR``, name and contact), as /privasi and About say."""
+    return ctx.settings.operator.strip() or ctx._("the organisation that runs this bot")
+
+
 @router.command("privasi", description=N_("privacy notice"), aliases=("privacy",), order=93)
 async def privacy_command(ctx: Context, args: tuple[str, ...]) -> None:
-    operator = ctx.settings.operator.strip() or ctx._("the organisation that runs this bot")
+    operator = operator_name(ctx)
     years = max(1, round(ctx.settings.log_retention_days / 365))
     await ctx.log("privacy", "notice_viewed")
     ctx.reply(

@@ -288,15 +288,17 @@ async def thanks(ctx: Context, *, greet: bool = True) -> None:
 async def invite_link(ctx: Context) -> tuple[str, str | None]:
     """The user's invitation: ``(text to share, the link for their channel or None)``.
 
-    Every configured channel's link is in the text (the reader's own channel first); with none
-    configured (the simulator) it says what to send.
+    Every configured channel's link is in the text (the reader's own channel first). Telegram
+    takes its username from getMe and WhatsApp its number from the webhook when they are not
+    configured, so only the simulator has no link: then the text asks the friend to ask the
+    sender where the bot is (no link that leads nowhere, and no guessed address).
     """
     code = (await pledge_repo.personal_code(ctx.session, ctx.user.id)).code
     inv = invitation(ctx.settings, code)
     links = inv.links(ctx.user.channel)
     if links:
         return " ".join(links), links[0]
-    how = ctx._("send “ref {code}” to Teman Pemilih").format(code=code)
+    how = ctx._("ask me where to find it, then send it “ref {code}”").format(code=code)
     return how, None
 
 
