@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+from bot import ROOT
+from bot.core.content import load_content
 from bot.runtime import Runtime, open_runtime
 from tests.conftest import make_settings
 from tests.dialog import Dialog
@@ -68,3 +73,37 @@ async def test_my_data_shows_what_is_stored_and_deletion_removes_it(runtime: Run
     await d.say("/mydata")  # a fresh start: nothing of before is left
     assert "Sari" not in d.text and "Pledge signed" not in d.text
     assert "Language: not chosen" in d.text or "Bahasa: belum dipilih" in d.text
+
+
+async def test_an_operator_rewrites_about_in_content(db_url: str, tmp_path: Path) -> None:
+    """About is content (``about.md``) plus who runs the copy (``VOTEBOT_OPERATOR``)."""
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    (content / "id" / "about.md").write_text(
+        "---\nid: about\ntitle: Tentang bot ini\n---\n"
+        "Bot ini dipakai di Kampus X buat belajar pemilu bareng.\n\n"
+        "Yang menjalankan: {operator}.\n",
+        encoding="utf-8",
+    )
+    rt = await open_runtime(
+        make_settings(db_url, VOTEBOT_CONTENT_DIR=content, VOTEBOT_OPERATOR="BEM Kampus X")
+    )
+    try:
+        d = Dialog(rt.core)
+        await d.say("/start")
+        await d.press("Bahasa Indonesia")
+        await d.say("/tentang")
+        assert "dipakai di Kampus X" in d.text and "Yang menjalankan: BEM Kampus X." in d.text
+    finally:
+        await rt.close()
+
+
+def test_about_must_name_who_runs_the_copy(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    path = content / "en" / "about.md"
+    path.write_text("---\nid: about\ntitle: About\n---\nA bot.\n", encoding="utf-8")
+    _, errors = load_content(content, ["id", "en"], "id")
+    assert [(e.path, e.message) for e in errors] == [
+        (path, "name who runs this copy with {operator} in the text")
+    ]

@@ -491,6 +491,7 @@ CONTENT_MODULES: list[str] = [
     "bot.core.message_templates",
     "bot.core.quiz.content",
     "bot.core.pledge",
+    "bot.core.about",
     "bot.core.calendar",
     "bot.core.understanding.content",
     "bot.core.factcheck.content",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core import consent
+from bot.core.about import About
 from bot.core.context import Context
 from bot.core.events import UnsupportedEvent
 from bot.core.flows.mydata import operator_name, privacy_notice
@@ -358,21 +359,16 @@ async def about_button(ctx: Context, args: list[str]) -> None:
 
 
 async def send_about(ctx: Context) -> None:
-    ctx.reply(
-        ctx._(
-            '**Teman Pemilih** ("the voter\'s friend") is an open-source chatbot for young '
-            "voters. It is not an official service of KPU or Bawaslu.\n\n"
-            "**Your privacy:** I never ask for your NIK (national ID number). I keep as little "
-            "about you as I can: your language and your choices in this chat, never what you "
-            "type. Facts I tell you come with their sources. The full notice: /privasi; what "
-            "I have about you: /dataku."
+    """The About text from content (``about.md``), naming who runs this copy (configuration)."""
+    operator = escape(operator_name(ctx))
+    about = ctx.content.get("about", "about", ctx.locale)
+    if isinstance(about, About):
+        text = about.text(operator)
+    else:  # content without an about.md: who runs it, at least
+        text = ctx._("**Who runs it:** {operator} runs this copy of Teman Pemilih.").format(
+            operator=operator
         )
-        + "\n\n"
-        + ctx._("**Who runs it:** {operator} runs this copy of Teman Pemilih.").format(
-            operator=escape(operator_name(ctx))
-        ),
-        [[Button(ctx._("🏠 Menu"), payload="menu")]],
-    )
+    ctx.reply(text, [[Button(ctx._("🏠 Menu"), payload="menu")]])
 
 
 # --------------------------------------------------------------------------- fallback
