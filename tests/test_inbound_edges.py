@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.telegram.adapter import render
+from bot.channels.telegram.render import render
 from bot.channels.whatsapp.inbound import Message, to_event
 from bot.core.events import UserRef
 from bot.core.replies import Button, Reply

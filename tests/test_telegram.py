@@ -23,14 +23,9 @@ from bot.channels.base import (
     Unreachable,
 )
 from bot.channels.telegram import TelegramChannel
-from bot.channels.telegram.adapter import (
-    MAX_TEXT,
-    parse_update,
-    render,
-    split_html,
-    utf16_len,
-)
+from bot.channels.telegram.adapter import parse_update
 from bot.channels.telegram.channel import file_url, webhook_path
+from bot.channels.telegram.render import MAX_TEXT, render, split_html, utf16_len
 from bot.config import ConfigError
 from bot.core.events import CommandEvent, TextEvent, UnsupportedEvent, UserRef
 from bot.core.formatting import escape

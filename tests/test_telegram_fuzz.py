@@ -165,7 +165,7 @@ def test_malformed_updates_never_escape_the_adapter(db_url: str) -> None:
 def test_split_html_fuzz(limit: int) -> None:
     from html.parser import HTMLParser
 
-    from bot.channels.telegram.adapter import split_html, utf16_len
+    from bot.channels.telegram.render import split_html, utf16_len
     from bot.core.formatting import to_telegram_html
 
     @FUZZ

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import func, select
 
-from bot.channels.telegram.adapter import POLL_OPTION_MAX, render
+from bot.channels.telegram.render import POLL_OPTION_MAX, render
 from bot.core.events import UserRef
 from bot.core.quiz.content import Quiz, get_quiz
 from bot.core.replies import Button, QuizHint, Reply

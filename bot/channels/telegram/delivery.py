@@ -28,7 +28,8 @@ from telegram.warnings import PTBDeprecationWarning
 from bot import retry as retry_policy
 from bot.broadcast import budget as reply_budget
 from bot.channels.base import PermanentError, RetryLater, TransientError, Unreachable
-from bot.channels.telegram.adapter import CHANNEL, Outgoing, Poll, render
+from bot.channels.telegram.adapter import CHANNEL
+from bot.channels.telegram.render import Outgoing, Poll, render
 from bot.core.events import UserRef
 from bot.core.replies import Reply
 from bot.db import repo
