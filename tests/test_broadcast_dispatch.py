@@ -149,7 +149,7 @@ async def test_blocked_users_are_marked_unreachable_and_skipped_after(runtime: R
         assert blocker is not None and not blocker.reachable
     second = await new_broadcast(runtime)
     assert (await get_broadcast(runtime, second)).audience == 1
-    from bot.core.broadcasts import broadcast_stats
+    from bot.core.broadcast_stats import broadcast_stats
 
     async with runtime.db.sessions() as s:
         stats = await broadcast_stats(s, first)

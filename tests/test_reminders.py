@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.broadcast.dispatcher import Dispatcher
 from bot.broadcast.reminders import create_due_reminders
+from bot.core import broadcast_stats as bstats
 from bot.core import broadcasts as bc
 from bot.db.models import Region
 from bot.db.models_broadcast import Broadcast, OutboxRow
@@ -118,7 +119,7 @@ async def test_tomorrow_is_never_delivered_on_voting_day_in_any_zone(runtime: Ru
     assert ch.sent == []  # nobody hears "tomorrow" after midnight, wherever they live
     assert {r.error for r in await outbox(runtime, bid)} == {bc.EXPIRED}
     async with runtime.db.sessions() as s:
-        stats = await bc.broadcast_stats(s, bid)
+        stats = await bstats.broadcast_stats(s, bid)
     assert stats.skipped == {"expired": 3} and stats.as_dict()["expired"] == 3
 
 
@@ -131,7 +132,7 @@ async def test_a_broadcast_expires_and_status_shows_it(runtime: Runtime) -> None
     await dispatcher(runtime, ch, clock=clock).run(until_done=True)
     assert ch.sent == []
     async with runtime.db.sessions() as s:
-        stats = await bc.broadcast_stats(s, bid)
+        stats = await bstats.broadcast_stats(s, bid)
         b = await s.get(Broadcast, bid)
     assert stats.skipped == {"expired": 2} and b is not None and b.status == "finished"
 

@@ -505,7 +505,7 @@ async def test_conversation_errors_are_logged_and_never_crash(
 async def test_a_broadcast_uses_the_window_or_the_update_template_and_counts_receipts(
     wa: Harness, wa_runtime: Runtime
 ) -> None:
-    from bot.core.broadcasts import STATUS_SOURCES
+    from bot.core.broadcast_stats import STATUS_SOURCES
     from bot.db.models_broadcast import Broadcast, OutboxRow
     from bot.db.models_whatsapp import broadcast_receipts
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 
-from bot.core import broadcasts as bc
+from bot.core import broadcast_stats as bstats
 from bot.core import notifications
 from bot.core.events import UserRef
 from bot.core.replies import Reply
@@ -35,7 +35,7 @@ async def finish_done(
         async with runtime.db.transaction() as session:
             if not await outbox_repo.mark_finished(session, bid, now()):
                 continue
-            stats = await bc.broadcast_stats(session, bid, receipts=False)
+            stats = await bstats.broadcast_stats(session, bid, receipts=False)
             figures = {
                 "broadcast_id": bid,
                 "sent": stats.sent,
@@ -62,7 +62,7 @@ async def report_progress(runtime: Runtime, broadcast_id: int, now: datetime) ->
         b = await session.get(Broadcast, broadcast_id)
         if b is None or b.created_by_id is None:
             return
-        stats = await bc.broadcast_stats(session, broadcast_id, receipts=False)
+        stats = await bstats.broadcast_stats(session, broadcast_id, receipts=False)
         if stats.total == 0:
             pct = 100 if b.status == FINISHED else 0
         else:
@@ -85,7 +85,7 @@ async def report_progress(runtime: Runtime, broadcast_id: int, now: datetime) ->
             return
         core = runtime.core
         t = core.translator(core.user_locale(creator.locale, creator.language_code))
-        replies = [Reply(bc.progress_text(t, b, stats, step))]
+        replies = [Reply(bstats.progress_text(t, b, stats, step))]
         await notifications.enqueue(
             session, UserRef(creator.channel, creator.external_id), replies, now
         )

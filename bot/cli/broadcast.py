@@ -17,6 +17,7 @@ from bot.cli import fail, get_settings, run
 from bot.cli.preview import audience_preview
 from bot.cli.role import parse_ref
 from bot.config import Settings
+from bot.core import broadcast_stats as bstats
 from bot.core import broadcasts as bc
 from bot.core.content import ContentErrors
 from bot.core.facts import load_facts
@@ -243,7 +244,7 @@ def list_cmd(limit: int) -> None:
             async with rt.db.sessions() as session:
                 lines = []
                 for b in await bc.list_broadcasts(session, limit):
-                    s = await bc.broadcast_stats(session, b.id, receipts=False)
+                    s = await bstats.broadcast_stats(session, b.id, receipts=False)
                     lines.append(
                         f"#{b.id:<5} {b.status:<17} {s.sent:>7}/{b.audience:<7} "
                         f"{b.created_at:%Y-%m-%d %H:%M}  {b.title[:40]}  [{b.segment[:40]}]"
@@ -277,7 +278,7 @@ def status(broadcast_id: int) -> None:
                     b = await bc.get_broadcast(session, broadcast_id)
                 except bc.BroadcastError as exc:
                     fail(str(exc))
-                s = await bc.broadcast_stats(session, broadcast_id)
+                s = await bstats.broadcast_stats(session, broadcast_id)
         finally:
             await rt.close()
         out = [
@@ -510,7 +511,7 @@ async def _figures(rt: Runtime, broadcast_id: int | None) -> tuple[int, int, int
             ids = [b.id for b in await bc.list_broadcasts(session, 1000) if b.status == SENDING]
         total = done = sent = failed = left = 0
         for bid in ids:
-            s = await bc.broadcast_stats(session, bid, receipts=False)
+            s = await bstats.broadcast_stats(session, bid, receipts=False)
             total += s.total
             done += s.done
             sent += s.sent

@@ -82,7 +82,7 @@ async def broadcast_receipts(session: AsyncSession, broadcast_id: int) -> dict[s
 
 
 def _register_receipts() -> None:
-    from bot.core.broadcasts import STATUS_SOURCES
+    from bot.core.broadcast_stats import STATUS_SOURCES
 
     if broadcast_receipts not in STATUS_SOURCES:
         STATUS_SOURCES.append(broadcast_receipts)
