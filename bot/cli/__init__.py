@@ -92,7 +92,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Broadcast experiments: which variant worked, against a holdout,...",
     ),
     "i18n": ("i18n", "Maintain the translation catalogs in locales/."),
-    "poll": ("poll", "Suara Muda polls: create one from content/polls/ID.md,..."),
+    "poll": ("poll", "Suara Muda polls: create one (from content/polls/ID.md or options),..."),
     "questions": ("questions", "What the bot could not answer, and answers marked 👎,..."),
     "referral": ("referral", "Referral codes: who brings new users (volunteers, schools,..."),
     "regions": ("regions", "Manage the regions (province → kabupaten/kota → kecamatan →..."),
