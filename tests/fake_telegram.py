@@ -117,6 +117,8 @@ class FakeBotAPI:
         self._changed = asyncio.Event()
         #: file_id → content, served by getFile and the file URL.
         self.files: dict[str, bytes] = {}
+        #: file_ids of photos the bot sent (uploads get a new one); a send by an unknown id is 400.
+        self.sent_photos: set[str] = set()
         #: file paths downloaded (``/file/bot<token>/<path>``), in order.
         self.downloads: list[str] = []
         #: file ids whose download answers 404 (getFile still knows them).
@@ -420,6 +422,9 @@ class FakeBotAPI:
                     "supports_inline_queries": False,
                 }
             )
+        photo = params.get("photo")
+        if method == "sendPhoto" and photo != "<file>" and photo not in self.sent_photos:
+            return self._error(call, 400, "Bad Request: wrong file identifier/HTTP URL specified")
         if method in ("sendMessage", "sendPhoto", "editMessageText"):
             call.result = self._message(params)
             return self._ok(call.result)
@@ -502,5 +507,10 @@ class FakeBotAPI:
         if "text" in params:
             message["text"] = params["text"]
         if "photo" in params:
-            message["photo"] = [{"file_id": "f1", "file_unique_id": "u1", "width": 1, "height": 1}]
+            photo = params["photo"]
+            file_id = f"sent-{next(self._message_ids)}" if photo == "<file>" else str(photo)
+            self.sent_photos.add(file_id)
+            message["photo"] = [
+                {"file_id": file_id, "file_unique_id": f"u-{file_id}", "width": 1, "height": 1}
+            ]
         return message

@@ -310,6 +310,23 @@ async def test_images_and_location_requests(db_url: str) -> None:
         assert sent[1].params["caption"] == "<b>Kartu</b> kamu"
 
 
+async def test_an_image_is_uploaded_once_then_sent_by_its_file_id(db_url: str) -> None:
+    """A result chart going to thousands: one upload, then Telegram's file_id."""
+    chart = Reply(image=Image(b"\x89PNG chart", "chart.png", "Hasil"))
+    async with FakeBotAPI() as api, running(db_url, api) as h:
+        for chat in (61, 62, 63):
+            await h.channel.deliver(chat, parse_ref(chat), [chart])
+        photos = [c.params["photo"] for c in api.calls("sendPhoto")]
+        assert photos[0] == "<file>" and photos[1] == photos[2] != "<file>"
+        # A file_id Telegram no longer knows: uploaded again, and the user still gets it.
+        api.sent_photos.clear()
+        await h.channel.deliver(64, parse_ref(64), [chart])
+        last = [c for c in api.log if c.method == "sendPhoto" and c.chat_id == 64]
+        assert [(c.ok, c.params["photo"]) for c in last] == [(False, photos[1]), (True, "<file>")]
+        await h.channel.deliver(65, parse_ref(65), [chart])
+        assert api.calls("sendPhoto")[-1].params["photo"] not in ("<file>", photos[1])
+
+
 # --------------------------------------------------------------------------- webhook mode
 
 

@@ -4,6 +4,7 @@ sends outside one (broadcasts), with the call policies (retrying, once, cosmetic
 from __future__ import annotations
 
 import functools
+import hashlib
 import html as html_lib
 import logging
 import re
@@ -59,6 +60,10 @@ def retry_after_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+#: Uploaded images whose Telegram ``file_id`` is kept for reuse (the oldest are forgotten).
+PHOTO_IDS_KEPT = 256
 
 
 class TelegramDelivery:
@@ -220,13 +225,7 @@ class TelegramDelivery:
         text = message.text if html else _strip_tags(message.text)
         mode = ParseMode.HTML if html else None
         if message.image is not None:
-            return await self.bot.send_photo(
-                chat_id,
-                InputFile(message.image.data, filename=message.image.filename),
-                caption=text or None,
-                parse_mode=mode,
-                reply_markup=message.markup,
-            )
+            return await self._send_photo(chat_id, message, text or None, mode)
         return await self.bot.send_message(
             chat_id,
             text,
@@ -234,6 +233,39 @@ class TelegramDelivery:
             reply_markup=message.markup,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
+
+    async def _send_photo(
+        self, chat_id: int, message: Outgoing, caption: str | None, mode: str | None
+    ) -> Any:
+        """Upload an image once; later sends of the same bytes reuse Telegram's ``file_id``
+        (a poll's result chart goes to thousands of people: one upload, not thousands)."""
+        assert message.image is not None
+        data = message.image.data
+        digest = hashlib.sha256(data).hexdigest()
+        cache: dict[str, str] = self.__dict__.setdefault("_photo_ids", {})
+        known = cache.get(digest)
+        if known is not None:
+            try:
+                return await self.bot.send_photo(
+                    chat_id, known, caption=caption, parse_mode=mode, reply_markup=message.markup
+                )
+            except BadRequest as exc:
+                if "file" not in str(exc).lower():
+                    raise
+                cache.pop(digest, None)  # the id is no longer valid: upload again
+        sent = await self.bot.send_photo(
+            chat_id,
+            InputFile(data, filename=message.image.filename),
+            caption=caption,
+            parse_mode=mode,
+            reply_markup=message.markup,
+        )
+        sizes = getattr(sent, "photo", None) or ()
+        if sizes:
+            while len(cache) >= PHOTO_IDS_KEPT:
+                del cache[next(iter(cache))]
+            cache[digest] = sizes[-1].file_id
+        return sent
 
     # ----------------------------------------------------------------------- call policies
 
