@@ -29,6 +29,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_request import FileField
+from multidict import MultiDictProxy
 
 from bot.core.i18n import Translator
 from bot.core.roles import any_live_admin_token, has_live_admin_token, verify_admin_token
@@ -285,18 +287,24 @@ async def login(request: web.Request) -> web.StreamResponse:
     raise response
 
 
+async def checked_form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | FileField]:
+    """The POSTed form of an admin action, or 403 without the session's CSRF token in it."""
+    runtime = request.app[RUNTIME_KEY]
+    form = await request.post()
+    given = form.get("csrf")
+    cookie = request.cookies.get(COOKIE, "")
+    if not isinstance(given, str) or not hmac.compare_digest(given, csrf_token(runtime, cookie)):
+        raise web.HTTPForbidden(text="bad or missing CSRF token\n")
+    return form
+
+
 async def logout(request: web.Request) -> web.StreamResponse:
     """End the session server-side (the cookie stops working everywhere), then forget it."""
     runtime = request.app[RUNTIME_KEY]
     cookie = request.cookies.get(COOKIE, "")
-    form = await request.post()
-    given = form.get("csrf")
-    if (
-        await read_session(runtime, cookie) is None
-        or not isinstance(given, str)
-        or not (hmac.compare_digest(given, csrf_token(runtime, cookie)))
-    ):
+    if await read_session(runtime, cookie) is None:
         raise web.HTTPForbidden(text="bad or missing CSRF token\n")
+    await checked_form(request)
     async with runtime.db.transaction() as session:
         await end_session(session, cookie)
     response = web.HTTPSeeOther("/admin/login")

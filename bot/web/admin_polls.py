@@ -14,7 +14,6 @@ dashboard's language (Indonesian by default, ``?lang=en``, kept in a cookie).
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 import jinja2
@@ -38,6 +37,7 @@ from bot.web.admin import (
     COOKIE,
     PER_ADMIN_PREFIX,
     SECURITY_HEADERS,
+    checked_form,
     csrf_token,
     current_admin,
     is_https,
@@ -205,11 +205,7 @@ async def _page(
 async def approve(request: web.Request) -> web.StreamResponse:
     """Approve a poll (CSRF-checked); the page again with the outcome."""
     runtime = request.app[RUNTIME_KEY]
-    form = await request.post()
-    given = form.get("csrf")
-    cookie = request.cookies.get(COOKIE, "")
-    if not isinstance(given, str) or not hmac.compare_digest(given, csrf_token(runtime, cookie)):
-        raise web.HTTPForbidden(text="bad or missing CSRF token\n")
+    await checked_form(request)
     admin = await current_admin(request) or ""
     poll_id = request.match_info["id"]
     async with runtime.db.transaction() as session:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hmac
 import json
 from typing import Any
 
@@ -30,6 +29,7 @@ from bot.web.admin import (
     COOKIE,
     PER_ADMIN_PREFIX,
     SECURITY_HEADERS,
+    checked_form,
     csrf_token,
     current_admin,
     is_https,
@@ -234,11 +234,7 @@ async def show_json(request: web.Request) -> web.StreamResponse:
 @require_admin("page")
 async def create(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME_KEY]
-    form = await request.post()
-    given = form.get("csrf")
-    cookie = request.cookies.get(COOKIE, "")
-    if not isinstance(given, str) or not hmac.compare_digest(given, csrf_token(runtime, cookie)):
-        raise web.HTTPForbidden(text="bad or missing CSRF token\n")
+    form = await checked_form(request)
     files = _files(runtime)
     chosen = [str(v) for v in form.getall("variant", [])]
     try:
