@@ -109,7 +109,7 @@ async def test_weird_input_always_gets_a_helpful_reply(dialog: Dialog, runtime: 
         "مرحبا بالعالم שלום": "belum bisa jawab",
         "/doesnotexist": "belum kenal perintah",
         "/": "belum bisa jawab",
-        # Control characters and lone surrogates (PostgreSQL refuses NUL) are read as nothing.
+        # Control characters are removed (PostgreSQL refuses NUL), a lone surrogate becomes U+FFFD.
         "\x00\x1b": "Pesanmu kosong",
         "qwzx\x00 vbnm\ud800": "belum bisa jawab",
     }

@@ -31,12 +31,9 @@ class Batcher(Generic[T]):
         self.write, self.what, self.delay, self.size = write, what, delay, size
         self.items: list[T] = []
         self._timer: asyncio.Task[None] | None = None
-        #: Items taken and not yet written (waiting or being written).
-        self.unwritten = 0
 
     def add(self, item: T) -> None:
         self.items.append(item)
-        self.unwritten += 1
         if self._timer is None or self._timer.done():
             self._timer = asyncio.create_task(self._soon())
 
@@ -59,7 +56,6 @@ class Batcher(Generic[T]):
             except Exception as exc:
                 log.warning("could not write %d %s (%s)", len(batch), self.what, type(exc).__name__)
             finally:
-                self.unwritten -= len(batch)
                 self.written(batch)
 
     def written(self, batch: list[T]) -> None:

@@ -25,7 +25,6 @@ no idempotency key for sends).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import weakref
@@ -38,7 +37,6 @@ from bot.channels.base import RetryLater, TransientError, Unreachable
 from bot.channels.batching import Batcher
 from bot.core.engine import Outcome
 from bot.core.events import InboundEvent, UserRef
-from bot.core.formatting import no_surrogates
 from bot.core.replies import Reply
 from bot.db import inbound_repo, repo
 from bot.db.engine import unavailable
@@ -106,16 +104,6 @@ def parse_json(body: bytes) -> dict[str, Any]:
     if not json_depth_ok(data):
         raise BadRequest(400, "JSON nested too deeply")
     return data
-
-
-def scrub(event: InboundEvent) -> InboundEvent:
-    """The event with lone UTF-16 surrogates replaced in every text it carries."""
-    changes: dict[str, Any] = {}
-    for name in ("text", "payload", "first_name", "language_code"):
-        value = getattr(event, name, None)
-        if isinstance(value, str) and no_surrogates(value) != value:
-            changes[name] = no_surrogates(value)
-    return dataclasses.replace(event, **changes) if changes else event
 
 
 def slots_for(runtime: Runtime) -> asyncio.Semaphore:
@@ -262,7 +250,6 @@ class InboundPipeline:
         event = await make_event()
         if event is None:
             return True
-        event = scrub(event)
         handled = await self.runtime.core.handle_once(event, key, route)
         if handled.outcome is Outcome.RETRY:
             return False

@@ -162,7 +162,7 @@ class Core:
         route = route or {}
         channel = event.user.channel
         replies: list[Reply] = []
-        event = await self._prepare(event)
+        event = await self._prepare(sanitised(event))
         lock = self._locks.get(event.user)
         if lock is None:
             lock = self._locks.setdefault(event.user, asyncio.Lock())
@@ -238,6 +238,7 @@ class Core:
         A user over the flood limit gets one "slow down" and then no reply (an empty list) until
         the cool-down ends; adapters still acknowledge the event (e.g. a button press).
         """
+        event = sanitised(event)
         verdict = Verdict.OK if self.flood is None else self.flood.check(event.user)
         if verdict is not Verdict.OK:
             return [] if verdict is Verdict.DROP else await self._slow_down(event)
@@ -330,7 +331,6 @@ class Core:
         return [Reply(text)]
 
     async def _handle(self, session: AsyncSession, event: InboundEvent) -> Context:
-        event = sanitised(event)
         user, state, created = await repo.load_user_and_state(
             session, event.user, language_code=event.language_code
         )

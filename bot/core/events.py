@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from bot.core.formatting import no_surrogates
+
 
 @dataclass(frozen=True, slots=True)
 class UserRef:
@@ -105,28 +107,37 @@ def parse_command(text: str) -> tuple[str, tuple[str, ...]] | None:
     return name, tuple(args)
 
 
-# Control characters (NUL, escape, ...) and lone surrogates carry no meaning in a chat message,
-# and PostgreSQL refuses NUL in text while UTF-8 cannot encode a lone surrogate: a message that
-# holds them is answered as the same message without them. Tab and newlines stay.
+# Control characters (NUL, escape, ...) carry no meaning in a chat message and PostgreSQL refuses
+# NUL in text: they are removed (tab and newlines stay). A lone UTF-16 surrogate (a client's broken
+# emoji) cannot be encoded to UTF-8 at all: it becomes U+FFFD. The one clean-up of everything a
+# user wrote, for every channel, before any flow sees it.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def storable(text: str) -> str:
-    """``text`` without control characters and lone surrogates (see :data:`_UNSTORABLE`)."""
-    return _UNSTORABLE.sub("", text)
+    """``text`` without control characters, its lone surrogates replaced (U+FFFD)."""
+    return no_surrogates(_CONTROL.sub("", text))
+
+
+def _clean(value: str | None) -> str | None:
+    return storable(value) if value is not None and _UNSTORABLE.search(value) else None
 
 
 def sanitised(event: InboundEvent) -> InboundEvent:
-    """``event`` with every user-written string made :func:`storable`."""
+    """``event`` with every string the user's client sent made :func:`storable`."""
+    fields = ["first_name", "language_code"]
+    if isinstance(event, TextEvent):
+        fields.append("text")
+    elif isinstance(event, ButtonEvent):
+        fields.append("payload")
+    elif isinstance(event, UnsupportedEvent):
+        fields.append("caption")
     changes: dict[str, object] = {}
-    if event.first_name is not None and _UNSTORABLE.search(event.first_name):
-        changes["first_name"] = storable(event.first_name)
-    if isinstance(event, TextEvent) and _UNSTORABLE.search(event.text):
-        changes["text"] = storable(event.text)
-    elif isinstance(event, CommandEvent) and any(_UNSTORABLE.search(a) for a in event.args):
+    for name in fields:
+        cleaned = _clean(getattr(event, name))
+        if cleaned is not None:
+            changes[name] = cleaned
+    if isinstance(event, CommandEvent) and any(_UNSTORABLE.search(a) for a in event.args):
         changes["args"] = tuple(storable(a) for a in event.args)
-    elif isinstance(event, ButtonEvent) and _UNSTORABLE.search(event.payload):
-        changes["payload"] = storable(event.payload)
-    elif isinstance(event, UnsupportedEvent) and _UNSTORABLE.search(event.caption or ""):
-        changes["caption"] = storable(event.caption or "")
     return replace(event, **changes) if changes else event  # type: ignore[arg-type]
