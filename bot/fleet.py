@@ -15,7 +15,6 @@ clock, so the workers' clocks must agree to well within a lease (NTP does this).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -30,6 +29,7 @@ from bot.db import repo
 from bot.db.engine import Database
 from bot.db.models import utcnow
 from bot.db.models_broadcast import FleetLease
+from bot.loops import RoundLoop
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class Heartbeat:
         self.workers = 1
         self.busy: dict[str, bool] = dict.fromkeys(channels, False)
         self.listeners: list[Callable[[int, dict[str, bool]], None]] = []
-        self._task: asyncio.Task[None] | None = None
+        self._rounds = RoundLoop(self._round, interval, name="fleet-heartbeat")
 
     async def beat(self) -> None:
         now = self.clock()
@@ -141,22 +141,17 @@ class Heartbeat:
         for listener in self.listeners:
             listener(self.workers, dict(self.busy))
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.beat()
-            except Exception as exc:
-                log.warning("fleet heartbeat failed (%s); trying again", type(exc).__name__)
-            await asyncio.sleep(self.interval)
+    async def _round(self) -> None:
+        try:
+            await self.beat()
+        except Exception as exc:
+            log.warning("fleet heartbeat failed (%s); trying again", type(exc).__name__)
 
     async def start(self) -> None:
         await self.beat()
-        self._task = asyncio.create_task(self._loop(), name="fleet-heartbeat")
+        self._rounds.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._rounds.stop()
         with contextlib.suppress(Exception):
             await release(self.db, f"worker:{self.worker_id}", self.worker_id)

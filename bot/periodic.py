@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import abc
-import asyncio
-import contextlib
 import logging
 
 from bot import fleet
 from bot.db.engine import Database
 from bot.db.models import utcnow
+from bot.loops import RoundLoop
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ class PeriodicService(abc.ABC):
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._rounds: RoundLoop | None = None
         #: The database holding the fleet's leases (set by services that are singletons).
         self.db: Database | None = None
         #: Who this worker is in the fleet's leases.
@@ -47,20 +46,18 @@ class PeriodicService(abc.ABC):
     async def run_once(self) -> object:
         """One round of work."""
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                if await self.leads():
-                    await self.run_once()
-            except Exception:
-                log.exception("%s failed; trying again in %.0f s", self.name, self.interval)
-            await asyncio.sleep(self.interval)
+    async def _round(self) -> None:
+        try:
+            if await self.leads():
+                await self.run_once()
+        except Exception:
+            log.exception("%s failed; trying again in %.0f s", self.name, self.interval)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name=self.name)
+        self._rounds = RoundLoop(self._round, self.interval, name=self.name)
+        self._rounds.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        """Stop after the round in progress (a round is never cut off half-way)."""
+        if self._rounds is not None:
+            await self._rounds.stop()
