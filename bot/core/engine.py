@@ -110,6 +110,7 @@ class Core:
         use_store(content)  # understand() / normalise() without store= read this content
         self.router = router or default_router
         self.locales = available_locales(settings.locales_dir)
+        self._translators: dict[str, Translator] = {}
         self._locks: weakref.WeakValueDictionary[UserRef, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -128,7 +129,10 @@ class Core:
         self.delivery_lease = timedelta(seconds=settings.inbound_lease)
 
     def translator(self, locale: str) -> Translator:
-        return Translator(locale, self.settings.locales_dir)
+        found = self._translators.get(locale)
+        if found is None:
+            found = self._translators[locale] = Translator(locale, self.settings.locales_dir)
+        return found
 
     def user_locale(self, chosen: str | None, language_code: str | None) -> str:
         """The user's choice, else the client's language, else the default."""

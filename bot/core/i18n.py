@@ -109,7 +109,12 @@ class Translator:
 
 def negotiate(candidates: Iterable[str | None], available: Iterable[str], default: str) -> str:
     """The first candidate (e.g. ``en-US``, ``id``) that matches an available locale."""
-    avail = list(available)
+    return _negotiate(tuple(candidates), tuple(available), default)
+
+
+@lru_cache(maxsize=1024)
+def _negotiate(candidates: tuple[str | None, ...], avail: tuple[str, ...], default: str) -> str:
+    # Cached: every message asks it, and Babel's answer for a pair of codes never changes.
     for cand in candidates:
         if not cand:
             continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.core.i18n import Translator
 from bot.core.replies import Button
 
 MENU_ROW_WIDTH = 2
@@ -62,9 +63,21 @@ def more_buttons(
     return _rows(MORE, gettext, width)
 
 
+#: Rendered rows per menu, translator and width. A :class:`Translator` is one object per locale
+#: (see ``Core.translator``), so this holds a few entries; the menu is shown on most messages.
+_RENDERED: dict[tuple[int, tuple[MenuItem, ...], Translator, int], list[list[Button]]] = {}
+
+
 def _rows(
     items: dict[str, MenuItem], gettext: Callable[[str], str], width: int
 ) -> list[list[Button]]:
-    ordered = sorted(items.values(), key=lambda i: (i.order, i.key))
-    buttons = [Button(gettext(i.label), payload=i.payload) for i in ordered]
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+    ordered = tuple(sorted(items.values(), key=lambda i: (i.order, i.key)))
+    key = (id(items), ordered, gettext, width) if isinstance(gettext, Translator) else None
+    rows = _RENDERED.get(key) if key is not None else None
+    if rows is None:
+        buttons = [Button(gettext(i.label), payload=i.payload) for i in ordered]
+        rows = [buttons[i : i + width] for i in range(0, len(buttons), width)]
+        if key is not None and len(_RENDERED) < 256:
+            _RENDERED[key] = rows
+    # Buttons are frozen; the lists are the caller's own.
+    return [list(row) for row in rows]

@@ -249,7 +249,7 @@ async def leave_flow(ctx: Context, why: str) -> None:
         ask_stop_reminders(ctx, note)
         return
     text = note or ctx._("Okay, cancelled.")
-    ctx.reply(text + "\n\n" + ctx._("What would you like to do? Pick one:"), menu_buttons(ctx._))
+    ctx.reply(text + "\n\n" + ctx._("What would you like to do? Pick one:"), menu_buttons(ctx.t))
 
 
 # --------------------------------------------------------------------------- off script

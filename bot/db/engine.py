@@ -68,6 +68,10 @@ def _create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # No reset when a connection goes back to the pool: sessions and connections end their
+        # transactions themselves (commit, or rollback on close), so the pool's extra ROLLBACK
+        # was a thread hop to aiosqlite's worker on every handled message that did nothing.
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
         )

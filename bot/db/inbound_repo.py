@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ProcessedMessage
@@ -52,23 +52,30 @@ class Claim:
     pending: str | None = None
 
 
+#: The hot path's statements, built once (a reused statement's cache key is memoised).
+_FIND = (
+    select(_C.pending, _C.lease_until)
+    .where(_C.channel == bindparam("b_channel"), _C.message_key == bindparam("b_key"))
+    .with_for_update()
+)
+_LEASE = (
+    update(_TABLE)
+    .where(_C.channel == bindparam("b_channel"), _C.message_key == bindparam("b_key"))
+    .values(lease_until=bindparam("b_lease"))
+)
+_STORE = _LEASE.values(pending=bindparam("b_pending"))
+
+
 async def claim(session: AsyncSession, channel: str, key: str, now: datetime) -> Claim:
     """Claim ``key`` for this transaction, or say what became of it earlier."""
     key = message_key(key)
     result = await session.execute(
-        insert_ignore(session, _TABLE, ["channel", "message_key"]).values(
-            channel=channel, message_key=key, created_at=now
-        )
+        insert_ignore(session, _TABLE, ["channel", "message_key"]),
+        {"channel": channel, "message_key": key, "created_at": now},
     )
     if getattr(result, "rowcount", 0):
         return Claim(State.FRESH)
-    row = (
-        await session.execute(
-            select(_C.pending, _C.lease_until)
-            .where(_C.channel == channel, _C.message_key == key)
-            .with_for_update()
-        )
-    ).first()
+    row = (await session.execute(_FIND, {"b_channel": channel, "b_key": key})).first()
     if row is None or row.pending is None:
         return Claim(State.DONE)
     if row.lease_until is not None and row.lease_until > now:
@@ -80,25 +87,21 @@ async def store(
     session: AsyncSession, channel: str, key: str, pending: str, lease_until: datetime
 ) -> None:
     """Keep a freshly claimed message's replies until :func:`delivered`."""
-    await lease(session, channel, key, lease_until, pending=pending)
-
-
-async def lease(
-    session: AsyncSession,
-    channel: str,
-    key: str,
-    lease_until: datetime,
-    *,
-    pending: str | None = None,
-) -> None:
-    """Take (or renew) the delivery of a message's stored replies until ``lease_until``."""
-    values: dict[str, object] = {"lease_until": lease_until}
-    if pending is not None:
-        values["pending"] = pending
     await session.execute(
-        update(_TABLE)
-        .where(_C.channel == channel, _C.message_key == message_key(key))
-        .values(**values)
+        _STORE,
+        {
+            "b_channel": channel,
+            "b_key": message_key(key),
+            "b_lease": lease_until,
+            "b_pending": pending,
+        },
+    )
+
+
+async def lease(session: AsyncSession, channel: str, key: str, lease_until: datetime) -> None:
+    """Take (or renew) the delivery of a message's stored replies until ``lease_until``."""
+    await session.execute(
+        _LEASE, {"b_channel": channel, "b_key": message_key(key), "b_lease": lease_until}
     )
 
 

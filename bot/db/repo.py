@@ -5,10 +5,11 @@ Every query here runs unchanged on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, inspect, select, update
+from sqlalchemy import Table, bindparam, event, insert, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -20,9 +21,16 @@ from bot.db.models import AppMeta, ConversationState, EngagementEvent, User, utc
 
 def insert_ignore(session: AsyncSession, model: Any, index_elements: list[str]) -> Insert:
     """``INSERT … ON CONFLICT DO NOTHING`` for the session's dialect."""
-    dialect = session.get_bind().dialect.name
+    return _insert_ignore(session.get_bind().dialect.name, model, tuple(index_elements))
+
+
+@functools.cache
+def _insert_ignore(dialect: str, model: Any, index_elements: tuple[str, ...]) -> Insert:
+    # One statement object per dialect, table and key: SQLAlchemy memoises a statement's cache
+    # key on the object, so a reused statement skips building and hashing it again. Values
+    # given with ``.values()`` make a new object; values passed as execution parameters don't.
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-    return stmt.on_conflict_do_nothing(index_elements=index_elements)
+    return stmt.on_conflict_do_nothing(index_elements=list(index_elements))
 
 
 async def get_user(session: AsyncSession, ref: UserRef) -> User | None:
@@ -86,6 +94,16 @@ async def load_state(session: AsyncSession, user_id: int) -> ConversationState:
     return state
 
 
+#: The user and their conversation state in one statement, the user row locked (PostgreSQL).
+#: Built once: the hot path pays for neither building nor hashing it again.
+_USER_AND_STATE = (
+    select(User, ConversationState)
+    .outerjoin(ConversationState, ConversationState.user_id == User.id)
+    .where(User.channel == bindparam("channel"), User.external_id == bindparam("external_id"))
+    .with_for_update(of=User)
+)
+
+
 async def load_user_and_state(
     session: AsyncSession, ref: UserRef, *, language_code: str | None = None
 ) -> tuple[User, ConversationState, bool]:
@@ -95,13 +113,8 @@ async def load_user_and_state(
     serialises one user's concurrent events across worker processes, like :func:`load_state`.
     A new user (or one without a state row) costs the extra inserts once.
     """
-    stmt = (
-        select(User, ConversationState)
-        .outerjoin(ConversationState, ConversationState.user_id == User.id)
-        .where(User.channel == ref.channel, User.external_id == ref.external_id)
-        .with_for_update(of=User)
-    )
-    row = (await session.execute(stmt)).first()
+    params = {"channel": ref.channel, "external_id": ref.external_id}
+    row = (await session.execute(_USER_AND_STATE, params)).first()
     found: User | None = row[0] if row is not None else None
     state: ConversationState | None = row[1] if row is not None else None
     if found is not None and state is not None:

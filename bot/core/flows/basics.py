@@ -24,7 +24,7 @@ more_item("about", N_("ℹ️ About"), "about", order=90)
 
 def show_menu(ctx: Context, intro: str | None = None, *, replace: bool = False) -> None:
     text = intro or ctx._("What would you like to do? Pick one:")
-    ctx.reply(text, menu_buttons(ctx._), replace=replace)
+    ctx.reply(text, menu_buttons(ctx.t), replace=replace)
 
 
 def language_buttons(ctx: Context) -> list[list[Button]]:
@@ -332,7 +332,7 @@ async def send_help(ctx: Context) -> None:
         ctx._("Here's what you can ask me. Tap a button or type a command:")
         + "\n\n"
         + "\n".join(lines),
-        menu_buttons(ctx._),
+        menu_buttons(ctx.t),
     )
 
 
@@ -344,7 +344,7 @@ async def about_command(ctx: Context, args: tuple[str, ...]) -> None:
 @router.button("more")
 async def more_button(ctx: Context, args: list[str]) -> None:
     ctx.clear_state()
-    rows = more_buttons(ctx._)
+    rows = more_buttons(ctx.t)
     ctx.reply(ctx._("More options:"), [*rows, [Button(ctx._("🏠 Menu"), payload="menu")]])
 
 

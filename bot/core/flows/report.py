@@ -438,5 +438,5 @@ async def cancel(ctx: Context, *, quiet: bool = False) -> None:
             ctx._("Cancelled. I didn't keep anything you wrote.")
             + "\n\n"
             + ctx._("What would you like to do? Pick one:"),
-            menu_buttons(ctx._),
+            menu_buttons(ctx.t),
         )
