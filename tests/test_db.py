@@ -69,3 +69,50 @@ async def test_timestamps_are_utc_aware_on_every_backend(db_url: str) -> None:
             assert not created_again
     finally:
         await db.close()
+
+
+async def test_sqlite_statements_keep_the_driver_semantics_in_one_thread_hop(
+    settings: Settings,
+) -> None:
+    """bot.db.sqlite_driver: rows, row counts, executemany and errors as before, one hop each."""
+    if not settings.is_sqlite:
+        return
+    from sqlalchemy import exc
+
+    from bot.db.sqlite_driver import OneHopCursor
+
+    db = Database(settings.database_url)
+    try:
+        async with db.engine.begin() as conn:
+            raw = await conn.get_raw_connection()
+            assert raw.dbapi_connection.cursor().__class__ is OneHopCursor  # type: ignore[union-attr]
+            await conn.execute(text("CREATE TEMP TABLE t (k TEXT PRIMARY KEY, n INT)"))
+            hops = 0
+            aio = raw.driver_connection
+            real = aio._execute  # type: ignore[union-attr]
+
+            async def counted(fn: object, *args: object, **kwargs: object) -> object:
+                nonlocal hops
+                hops += 1
+                return await real(fn, *args, **kwargs)
+
+            aio._execute = counted  # type: ignore[union-attr]
+            result = await conn.execute(
+                text("INSERT INTO t VALUES (:k, :n)"), [{"k": "a", "n": 1}, {"k": "b", "n": 2}]
+            )
+            assert result.rowcount == 2
+            assert hops == 1
+            rows = (await conn.execute(text("SELECT k, n FROM t ORDER BY k"))).all()
+            assert [tuple(r) for r in rows] == [("a", 1), ("b", 2)]
+            assert hops == 2
+            updated = await conn.execute(text("UPDATE t SET n = n + 1 WHERE k = 'a'"))
+            assert updated.rowcount == 1
+            try:
+                await conn.execute(text("INSERT INTO t VALUES ('a', 9)"))
+            except exc.IntegrityError:
+                pass
+            else:
+                raise AssertionError("a duplicate key must raise IntegrityError")
+            aio._execute = real  # type: ignore[union-attr]
+    finally:
+        await db.close()

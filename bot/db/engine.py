@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.db import sqlite_driver
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -76,6 +78,7 @@ def _create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        sqlite_driver.install(engine)
         return engine
     # No pre-ping (a round trip on every checkout): a connection that died is invalidated on its
     # error (the message is then redelivered) and connections are recycled before servers or
