@@ -167,11 +167,18 @@ def no_surrogates(text: str) -> str:
     return _SURROGATE_RE.sub("\ufffd", text)
 
 
+#: Rendered replies kept per channel format: the menu and the pages are the same text again and
+#: again, and parsing Markdown was a tenth of a WhatsApp reply's CPU. Bounded; process memory.
+_RENDERED = 512
+
+
+@lru_cache(maxsize=_RENDERED)
 def to_telegram_html(text: str) -> str:
     """Telegram's HTML parse mode: only ``<b> <i> <a> <code>``, everything else escaped."""
     return _render(no_surrogates(text), _HTML)
 
 
+@lru_cache(maxsize=_RENDERED)
 def to_whatsapp(text: str) -> str:
     """WhatsApp's formatting: ``*bold*``, ``_italic_``, links written out."""
     return _render(text, _WHATSAPP)

@@ -10,14 +10,15 @@ outside it only an approved template (:meth:`WhatsAppOutbound.send_template`) ma
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import mimetypes
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,19 +68,36 @@ def masked(wa_id: str) -> str:
     return "…" + wa_id[-4:]
 
 
-def _upsert(
-    session: AsyncSession,
-    model: Any,
-    key: list[str],
-    values: dict[str, Any],
-    update_cols: list[str],
-) -> Any:
-    dialect = session.get_bind().dialect.name
+@functools.cache
+def _upsert(dialect: str, table: Table, key: str, update_cols: tuple[str, ...]) -> Any:
+    """``INSERT … ON CONFLICT (key) DO UPDATE`` of ``update_cols``, built once per dialect.
+
+    Rows go in as execution parameters (one dict, or a list for an executemany), so the
+    statement object and its cache key are reused on every message.
+    """
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**values)
+    stmt = insert(table)
     return stmt.on_conflict_do_update(
-        index_elements=key, set_={c: getattr(stmt.excluded, c) for c in update_cols}
+        index_elements=[key], set_={c: stmt.excluded[c] for c in update_cols}
     )
+
+
+_MESSAGES = cast(Table, WhatsAppMessage.__table__)
+_PAGES = cast(Table, WhatsAppOptionPage.__table__)
+
+
+def _message_row(
+    wa_id: str, out: wa_render.Outgoing, message_id: str, template: str | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "message_id": message_id[:128],
+        "wa_id": wa_id[:64],
+        "kind": out.kind[:16],
+        "template": template,
+        "status": "accepted",
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 @dataclass(frozen=True)
@@ -184,11 +202,15 @@ class WhatsAppOutbound:
                     )
                 )
             )
-            for wa_id, sent in batch:
-                if wa_id not in known:
-                    continue  # deleted their data meanwhile (the /hapus confirmation): keep nothing
-                for out, message_id, template in sent:
-                    await self._remember_one(session, wa_id, out, message_id, template, now)
+            rows = {
+                message_id: _message_row(wa_id, out, message_id, template, now)
+                for wa_id, sent in batch
+                # Deleted their data meanwhile (the /hapus confirmation): keep nothing.
+                if wa_id in known
+                for out, message_id, template in sent
+            }
+            if rows:  # (replies with option pages are saved at once, not batched)
+                await self._save_messages(session, list(rows.values()))
 
     async def send(
         self,
@@ -349,51 +371,34 @@ class WhatsAppOutbound:
                 # Someone who just deleted their data (the /hapus confirmation): keep nothing
                 # keyed by their number, not even a delivery receipt.
                 return
-            for out, message_id, template in sent:
-                await self._remember_one(session, wa_id, out, message_id, template, now)
-
-    async def _remember_one(
-        self,
-        session: AsyncSession,
-        wa_id: str,
-        out: wa_render.Outgoing,
-        message_id: str,
-        template: str | None,
-        now: datetime,
-    ) -> None:
-        await session.execute(
-            _upsert(
+            await self._save_messages(
                 session,
-                WhatsAppMessage,
-                ["message_id"],
-                {
-                    "message_id": message_id[:128],
-                    "wa_id": wa_id[:64],
-                    "kind": out.kind[:16],
-                    "template": template,
-                    "status": "accepted",
-                    "created_at": now,
-                    "updated_at": now,
-                },
-                ["kind", "template"],
+                [_message_row(wa_id, out, mid, template, now) for out, mid, template in sent],
             )
-        )
-        if out.pages is not None:
-            await session.execute(
-                _upsert(
-                    session,
-                    WhatsAppOptionPage,
-                    ["wa_id"],
-                    {
-                        "wa_id": wa_id[:64],
-                        "token": out.pages.token,
-                        "text": out.pages.text,
-                        "options": [list(o) for o in out.pages.options],
-                        "created_at": now,
-                    },
-                    ["token", "text", "options", "created_at"],
-                )
-            )
+            for out, _message_id, _template in sent:
+                if out.pages is not None:
+                    await self._save_pages(session, wa_id, out.pages, now)
+
+    @staticmethod
+    async def _save_messages(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+        dialect = session.get_bind().dialect.name
+        stmt = _upsert(dialect, _MESSAGES, "message_id", ("kind", "template"))
+        await session.execute(stmt, rows if len(rows) > 1 else rows[0])
+
+    @staticmethod
+    async def _save_pages(
+        session: AsyncSession, wa_id: str, pages: wa_render.OptionPages, now: datetime
+    ) -> None:
+        dialect = session.get_bind().dialect.name
+        stmt = _upsert(dialect, _PAGES, "wa_id", ("token", "text", "options", "created_at"))
+        row = {
+            "wa_id": wa_id[:64],
+            "token": pages.token,
+            "text": pages.text,
+            "options": [list(o) for o in pages.options],
+            "created_at": now,
+        }
+        await session.execute(stmt, row)
 
     async def _delivery_error(self, wa_id: str, exc: GraphError) -> DeliveryError:
         reason = f"WhatsApp error {exc.code or exc.status}: {exc.message}"
