@@ -129,6 +129,15 @@ async def test_the_dashboard_shows_and_creates_experiments(
             "outcome": "pledge", "window_days": "3"}  # fmt: skip
     bad = await client.post("/admin/experiments", data={**form, "csrf": "x"})
     assert bad.status == 403
+    assert "tidak ada yang diubah" in await bad.text()  # in the dashboard's language
+    # A form error is in the dashboard's language too, and creates nothing.
+    refused = await client.post("/admin/experiments", data={**form, "holdout": "banyak"})
+    assert refused.status == 400
+    assert "kelompok pembanding “banyak”: tulis bagiannya" in await refused.text()
+    days = await client.post("/admin/experiments", data={**form, "window_days": "seminggu"})
+    assert days.status == 400 and "jangka waktu hasil 1 sampai 90 hari" in await days.text()
+    async with web_runtime.db.sessions() as s:
+        assert len(await service.list_experiments(s)) == 1
     made = await client.post("/admin/experiments", data=form, allow_redirects=False)
     assert made.status == 303
     new_id = int(made.headers["Location"].rsplit("/", 1)[1])

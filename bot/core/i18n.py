@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gettext
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +32,19 @@ DEFAULT_LOCALES_DIR = ROOT / "locales"
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it now (translate at render time)."""
     return message
+
+
+class Explained(ValueError):
+    """An error whose message is shown to a person: ``str(error)`` is English (the command
+    line, logs); :meth:`translate` gives it in a user's language. ``message`` is marked with
+    :func:`N_` and may hold ``{name}`` fields filled from ``values``."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message, self.values = message, values
+        super().__init__(message.format(**values))
+
+    def translate(self, gettext: Callable[[str], str]) -> str:
+        return gettext(self.message).format(**self.values)
 
 
 def available_locales(locales_dir: Path = DEFAULT_LOCALES_DIR) -> tuple[str, ...]:

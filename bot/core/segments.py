@@ -30,7 +30,6 @@ Errors carry an English message id and its values, so each caller shows them in 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,7 +38,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import consent
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Explained
 from bot.core.regions import name_key
 from bot.core.understanding.places import Places
 from bot.db.models import Region, User, utcnow
@@ -51,18 +50,11 @@ FLAGS = ("pledged", "quiz_finished", "reminder")
 KEYS = ("locale", "province", "kabupaten", "channel", "referral", "active_days")
 
 
-class SegmentError(ValueError):
+class SegmentError(Explained):
     """A segment expression that cannot be understood; the message says why.
 
     ``str(error)`` is English (the command line); :meth:`translate` gives the user's language.
     """
-
-    def __init__(self, message: str, **values: object) -> None:
-        self.message, self.values = message, values
-        super().__init__(message.format(**values))
-
-    def translate(self, gettext: Callable[[str], str]) -> str:
-        return gettext(self.message).format(**self.values)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, and_, distinct, exists, func, or_,
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from bot.core.i18n import N_, Explained
 from bot.db.models import EngagementEvent
 from bot.db.models_broadcast import SENT, OutboxRow
 from bot.db.models_experiment import Experiment
@@ -45,8 +46,8 @@ OUTCOMES: dict[str, Outcome] = {
 LINK = "link"
 
 
-class OutcomeError(ValueError):
-    pass
+class OutcomeError(Explained):
+    """Outcomes that are not known; the message names the known ones."""
 
 
 def parse_outcomes(value: str) -> list[str]:
@@ -54,8 +55,9 @@ def parse_outcomes(value: str) -> list[str]:
     unknown = [n for n in names if n not in OUTCOMES]
     if unknown or not names:
         raise OutcomeError(
-            f"unknown outcome(s) {', '.join(unknown) or '(none)'}; "
-            f"choose from {', '.join(OUTCOMES)}"
+            N_("unknown outcome(s) {unknown}; choose from {known}"),
+            unknown=", ".join(unknown) or "(none)",
+            known=", ".join(OUTCOMES),
         )
     return list(dict.fromkeys(names))
 

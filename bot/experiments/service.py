@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 from bot.config import Settings
 from bot.core import broadcasts as bc
 from bot.core import consent as consents
+from bot.core.i18n import N_, Explained
 from bot.core.roles import actor_of, audit
 from bot.core.segments import Segment, audience_query
 from bot.db.models import Region, User, utcnow
@@ -38,8 +39,9 @@ MAX_VARIANTS = 5
 MAX_HOLDOUT = 0.9
 
 
-class ExperimentError(ValueError):
-    """An experiment that cannot be created as asked; the message says why."""
+class ExperimentError(Explained):
+    """An experiment that cannot be created as asked; the message says why (in English, or
+    in an admin's language with :meth:`translate`)."""
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,14 @@ def parse_holdout(value: str) -> float:
     try:
         number = float(text.rstrip("%"))
     except ValueError:
-        raise ExperimentError(f"holdout {value!r}: give a share such as 10%") from None
+        raise ExperimentError(
+            N_("holdout “{value}”: give a share such as 10%"), value=value
+        ) from None
     share = number / 100 if text.endswith("%") or number > 1 else number
     if not 0 <= share <= MAX_HOLDOUT:
-        raise ExperimentError(f"holdout {value!r}: between 0% and {MAX_HOLDOUT:.0%}")
+        raise ExperimentError(
+            N_("holdout “{value}”: between 0% and {most}"), value=value, most=f"{MAX_HOLDOUT:.0%}"
+        )
     return share
 
 
@@ -150,17 +156,19 @@ async def create_experiment(
     """Assign the segment to ``variants`` and a ``holdout`` share, and create one broadcast per
     variant for its arm (the caller commits)."""
     if not 1 <= len(variants) <= MAX_VARIANTS:
-        raise ExperimentError(f"give 1 to {MAX_VARIANTS} variants")
+        raise ExperimentError(N_("give 1 to {most} variants"), most=MAX_VARIANTS)
     if len(variants) == 1 and holdout <= 0:
-        raise ExperimentError("one variant needs a holdout to compare with")
+        raise ExperimentError(N_("one variant needs a holdout to compare with"))
     if not 0 <= holdout <= MAX_HOLDOUT:
-        raise ExperimentError(f"the holdout must be between 0 and {MAX_HOLDOUT:.0%}")
+        raise ExperimentError(
+            N_("the holdout must be between 0 and {most}"), most=f"{MAX_HOLDOUT:.0%}"
+        )
     if not outcomes or any(o not in OUTCOMES for o in outcomes):
-        raise ExperimentError(f"choose outcomes from {', '.join(OUTCOMES)}")
+        raise ExperimentError(N_("choose outcomes from {known}"), known=", ".join(OUTCOMES))
     if not 1 <= window_days <= 90:
-        raise ExperimentError("the outcome window is 1 to 90 days")
+        raise ExperimentError(N_("the outcome window is 1 to 90 days"))
     if LINK in outcomes and not link_url:
-        raise ExperimentError("the link outcome needs the address the button opens (--link)")
+        raise ExperimentError(N_("the link outcome needs the address the button opens (--link)"))
     now = now or utcnow()
     start = scheduled_at or now
     seed = secrets.randbits(48) if seed is None else seed
@@ -187,7 +195,7 @@ async def create_experiment(
             }
         )
     if not rows:
-        raise ExperimentError("nobody is in this segment")
+        raise ExperimentError(N_("nobody is in this segment"))
     experiment = Experiment(
         title=variants[0].title[:120],
         segment=segment.describe()[:500],
@@ -267,7 +275,7 @@ async def create_experiment(
 async def get_experiment(session: AsyncSession, experiment_id: int) -> Experiment:
     found = await session.get(Experiment, experiment_id)
     if found is None:
-        raise ExperimentError(f"no experiment #{experiment_id}")
+        raise ExperimentError(N_("no experiment #{id}"), id=experiment_id)
     return found
 
 

@@ -26,13 +26,13 @@ import hmac
 import json
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import web
 from aiohttp.web_request import FileField
 from multidict import MultiDictProxy
 
-from bot.core.i18n import Translator
+from bot.core.i18n import N_, Translator
 from bot.core.roles import any_live_admin_token, has_live_admin_token, verify_admin_token
 from bot.keys import derive
 from bot.metrics import CONTENT_TYPE, metrics_for
@@ -294,8 +294,22 @@ async def checked_form(request: web.Request) -> MultiDictProxy[str | bytes | byt
     given = form.get("csrf")
     cookie = request.cookies.get(COOKIE, "")
     if not isinstance(given, str) or not hmac.compare_digest(given, csrf_token(runtime, cookie)):
-        raise web.HTTPForbidden(text="bad or missing CSRF token\n")
+        _stale_form(request)
     return form
+
+
+#: Shown for a POST without the session's form token (an old tab after a new login, or a form
+#: from another site): plain text, in the dashboard's language.
+STALE_FORM = N_(
+    "This form is out of date or did not come from this dashboard, so nothing was changed. "
+    "Go back, reload the page and try again."
+)
+
+
+def _stale_form(request: web.Request) -> NoReturn:
+    lang, _ = dt.choose_lang(request)
+    t = request.app[RUNTIME_KEY].core.translator(lang)
+    raise web.HTTPForbidden(text=t.gettext(STALE_FORM) + "\n")
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
@@ -303,7 +317,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME_KEY]
     cookie = request.cookies.get(COOKIE, "")
     if await read_session(runtime, cookie) is None:
-        raise web.HTTPForbidden(text="bad or missing CSRF token\n")
+        _stale_form(request)
     await checked_form(request)
     async with runtime.db.transaction() as session:
         await end_session(session, cookie)

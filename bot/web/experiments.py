@@ -3,7 +3,8 @@
 A list, a page per experiment (the table of ``votebot experiment show``, the verdict, warnings
 and a chart per outcome as inline PNGs), its JSON, and a form that creates an experiment from
 broadcast files in ``content/broadcasts`` (as ``votebot broadcast create --variants``). The page
-is in the dashboard's language; the analysis table and charts are the CLI's (English).
+is in the dashboard's language, form errors too; the analysis table and charts are the CLI's
+(English).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import jinja2
 from aiohttp import web
 
 from bot.core import broadcasts as bc
-from bot.core.i18n import N_, available_locales
+from bot.core.i18n import N_, Explained, available_locales
 from bot.core.segments import SegmentError, parse_segment
 from bot.core.understanding.places import load_places
 from bot.db.models import User, utcnow
@@ -231,6 +232,21 @@ async def show_json(request: web.Request) -> web.StreamResponse:
     )
 
 
+def _days(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise service.ExperimentError(N_("the outcome window is 1 to 90 days")) from None
+
+
+def _explain(request: web.Request, exc: Exception) -> str:
+    """The error in the dashboard's language (a message not written for translation as is)."""
+    if not isinstance(exc, Explained):
+        return str(exc)
+    lang, _ = choose_lang(request)
+    return exc.translate(request.app[RUNTIME_KEY].core.translator(lang).gettext)
+
+
 @require_admin("page")
 async def create(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME_KEY]
@@ -239,15 +255,15 @@ async def create(request: web.Request) -> web.StreamResponse:
     chosen = [str(v) for v in form.getall("variant", [])]
     try:
         if not chosen or any(c not in files for c in chosen):
-            raise service.ExperimentError("choose one or more broadcast files as variants")
+            raise service.ExperimentError(N_("choose one or more broadcast files as variants"))
         segment = parse_segment(
             str(form.get("segment") or "all"), load_places(runtime.settings.content_dir)
         )
         holdout = service.parse_holdout(str(form.get("holdout") or "10%"))
         outcomes = parse_outcomes(",".join(str(o) for o in form.getall("outcome", [])))
-        window = int(str(form.get("window_days") or "7"))
-    except (service.ExperimentError, SegmentError, OutcomeError, ValueError) as exc:
-        return await _list(request, 400, error=str(exc))
+        window = _days(str(form.get("window_days") or "7"))
+    except (service.ExperimentError, SegmentError, OutcomeError) as exc:
+        return await _list(request, 400, error=_explain(request, exc))
     admin = await current_admin(request) or ""
     variants = [
         service.Variant(files[c].meta.title, files[c].texts(runtime.core.translator), c)
@@ -271,7 +287,7 @@ async def create(request: web.Request) -> web.StreamResponse:
             )
         except (service.ExperimentError, bc.BroadcastError) as exc:
             await session.rollback()
-            return await _list(request, 400, error=str(exc))
+            return await _list(request, 400, error=_explain(request, exc))
         created = e.id
     raise web.HTTPSeeOther(f"/admin/experiments/{created}")
 
