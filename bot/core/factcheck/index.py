@@ -199,7 +199,7 @@ class ClaimIndex:
             doc = self.docs[int(i)]
             cov = sum(weights.get(t, 0.0) for t in doc.tokens) / doc.weight if doc.weight else 0.0
             doc_cov[doc.claim_id] = max(doc_cov.get(doc.claim_id, 0.0), min(cov, 1.0))
-        chars = self.chars.similarity(raw)
+        chars = self.chars.similarity(raw, only=doc_cov)
         final: dict[str, float] = {}
         for claim_id, cov_d in doc_cov.items():
             bag = self.bags[claim_id]

@@ -35,20 +35,34 @@ class CharGrams(Generic[K]):
         self.idf = {g: math.log(1 + n / d) for g, d in df.items()}
         #: 3-gram → [(target, weight in the target's unit vector)]
         self.postings: dict[str, list[tuple[K, float]]] = {}
+        #: target → its unit vector (for scoring a few targets without walking the postings)
+        self.vectors: dict[K, dict[str, float]] = {}
         for key, c in counts.items():
             vec = {g: (1 + math.log(f)) * self.idf[g] for g, f in c.items()}
             norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+            self.vectors[key] = {g: v / norm for g, v in vec.items()}
             for g, v in vec.items():
                 self.postings.setdefault(g, []).append((key, v / norm))
 
-    def similarity(self, words: Iterable[str]) -> dict[K, float]:
+    def similarity(self, words: Iterable[str], only: Iterable[K] | None = None) -> dict[K, float]:
+        """Cosine similarity of ``words`` to every target it shares a 3-gram with, or to the
+        targets in ``only`` (cheaper when they are a few: the common grams' long postings are
+        not walked)."""
         q = grams(words)
         vec = {g: (1 + math.log(f)) * self.idf[g] for g, f in q.items() if g in self.idf}
         # Grams no target has still count in the message's length: unknown words lower it.
         missing = sum(1 + math.log(f) for g, f in q.items() if g not in self.idf)
         norm = math.sqrt(sum(v * v for v in vec.values()) + missing * missing) or 1.0
         sims: dict[K, float] = {}
-        for g, v in vec.items():
-            for key, w in self.postings[g]:
-                sims[key] = sims.get(key, 0.0) + v * w
+        if only is not None:
+            for key in only:
+                target = self.vectors.get(key)
+                if target is not None:
+                    dot = sum(v * target.get(g, 0.0) for g, v in vec.items())
+                    if dot:
+                        sims[key] = dot
+        else:
+            for g, v in vec.items():
+                for key, w in self.postings[g]:
+                    sims[key] = sims.get(key, 0.0) + v * w
         return {key: s / norm for key, s in sims.items()}
