@@ -27,12 +27,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -41,12 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiohttp
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from bot.db.engine import Database
 from bot.db.models import EngagementEvent, User
 from tests.fake_telegram import FakeBotAPI
-from tests.fleet import Pacer, Poster, Worker, fleet_env, wa_text
+from tests.fleet import Pacer, Poster, Worker, fleet_env, scratch_postgres, wa_text
 from tests.whatsapp_fakes import FakeGraph
 
 
@@ -202,21 +199,8 @@ async def main() -> int:
         workdir = Path(tmp)
         if not args.postgres:
             return await run(args, f"sqlite+aiosqlite:///{workdir / 'chaos.sqlite3'}", workdir)
-        import asyncpg
-
-        base = make_url(args.postgres).set(drivername="postgresql+asyncpg")
-        admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
-        name = f"votebot_chaos_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
-        try:
-            url = base.set(database=name).render_as_string(hide_password=False)
+        async with scratch_postgres(args.postgres, "votebot_chaos") as url:
             return await run(args, url, workdir)
-        finally:
-            conn = await asyncpg.connect(admin)
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.close()
 
 
 if __name__ == "__main__":

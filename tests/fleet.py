@@ -20,6 +20,8 @@ import signal
 import socket
 import sys
 import time
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,31 @@ from tests.whatsapp_fakes import APP_SECRET, wa_env, webhook_body
 WEBHOOK_SECRET = "fleet-webhook-secret-0123456789"
 #: Upper bound on a worker's start-up (a loaded CI machine), not a speed target.
 START_DEADLINE = 90.0
+
+
+@contextlib.asynccontextmanager
+async def scratch_postgres(admin_url: str, prefix: str) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database next to ``admin_url`` (any driver), dropped afterwards
+    even while workers are still connected; yields its ``postgresql+asyncpg`` URL."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(admin_url).set(drivername="postgresql+asyncpg")
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
 
 
 def free_port() -> int:

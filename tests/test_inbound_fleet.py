@@ -15,8 +15,6 @@ the fake platform APIs. Run on SQLite and, with TEST_DATABASE_URL, on PostgreSQL
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,14 +22,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from bot.db.engine import Database
 from bot.db.models import EngagementEvent, User
 from bot.db.models_quiz import QuizAnswer
 from tests.conftest import PG_URL
 from tests.fake_telegram import FakeBotAPI
-from tests.fleet import Pacer, Poster, Worker, fleet_env, wa_text
+from tests.fleet import Pacer, Poster, Worker, fleet_env, scratch_postgres, wa_text
 from tests.whatsapp_fakes import FakeGraph
 
 #: A worker that died mid-delivery is presumed dead after this many seconds (the tests' lease).
@@ -45,24 +42,8 @@ async def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
         return
-    import asyncpg
-
-    base = make_url(PG_URL).set(drivername="postgresql+asyncpg")
-    name = f"votebot_empty_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+    async with scratch_postgres(PG_URL, "votebot_empty") as url:
+        yield url
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
