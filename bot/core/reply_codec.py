@@ -8,9 +8,9 @@ redelivery to send (see :mod:`bot.channels.inbound`).
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
+from bot.core import jsonfast
 from bot.core.replies import Button, Image, QuizHint, Reply
 
 
@@ -78,14 +78,10 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
 
 def encode(replies: list[Reply], route: dict[str, Any]) -> str:
     """Replies plus the channel's delivery details (e.g. the chat and the pressed message)."""
-    # ASCII escapes keep lone UTF-16 surrogates (a client's broken emoji echoed back) storable.
-    return json.dumps(
-        {"replies": [reply_to_dict(r) for r in replies], "route": route},
-        ensure_ascii=True,
-        separators=(",", ":"),
-    )
+    # A lone UTF-16 surrogate (a client's broken emoji echoed back) is written as an escape.
+    return jsonfast.dumps({"replies": [reply_to_dict(r) for r in replies], "route": route})
 
 
 def decode(text: str) -> tuple[list[Reply], dict[str, Any]]:
-    data = json.loads(text)
+    data = jsonfast.loads(text)
     return [reply_from_dict(r) for r in data["replies"]], dict(data.get("route") or {})

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.core import jsonfast
 from bot.db import sqlite_driver
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -67,6 +68,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 def _create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets WAL mode, a busy timeout and foreign keys."""
     parsed = make_url(url)
+    # JSON columns (the log's properties, the conversation state) through orjson.
+    kwargs.setdefault("json_serializer", jsonfast.dumps)
+    kwargs.setdefault("json_deserializer", jsonfast.loads)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
