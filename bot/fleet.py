@@ -148,8 +148,8 @@ class Heartbeat:
             log.warning("fleet heartbeat failed (%s); trying again", type(exc).__name__)
 
     async def start(self) -> None:
-        await self.beat()
-        self._rounds.start()
+        await self.beat()  # the fleet's figures are known before the worker serves
+        self._rounds.start(wait_first=True)
 
     async def stop(self) -> None:
         await self._rounds.stop()

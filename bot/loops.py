@@ -25,15 +25,22 @@ class RoundLoop:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    async def _run(self) -> None:
+    async def _run(self, wait_first: bool) -> None:
+        if wait_first:
+            await self._wait()
         while not self._stop.is_set():
             await self.step()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.interval)
+            await self._wait()
 
-    def start(self) -> None:
+    async def _wait(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), self.interval)
+
+    def start(self, *, wait_first: bool = False) -> None:
+        """Run a round now and every ``interval`` after (``wait_first``: the first one later,
+        for a caller that has just run one itself)."""
         self._stop.clear()
-        self._task = asyncio.create_task(self._run(), name=self.name)
+        self._task = asyncio.create_task(self._run(wait_first), name=self.name)
 
     async def stop(self, grace: float = GRACE_SECONDS) -> None:
         """Stop after the round in progress (cancelled if it takes longer than ``grace``)."""

@@ -51,3 +51,18 @@ async def test_a_round_outlasting_the_grace_is_cancelled() -> None:
     await asyncio.sleep(0.05)
     await loop.stop(grace=0.1)
     assert cancelled.is_set()
+
+
+async def test_wait_first_skips_the_round_the_caller_just_ran() -> None:
+    rounds: list[int] = []
+
+    async def step() -> None:
+        rounds.append(1)
+
+    loop = RoundLoop(step, interval=0.2, name="test")
+    loop.start(wait_first=True)
+    await asyncio.sleep(0.05)
+    assert rounds == []
+    await asyncio.sleep(0.25)
+    await loop.stop()
+    assert rounds == [1]

@@ -65,14 +65,14 @@ def more_buttons(
 
 #: Rendered rows per menu, translator and width. A :class:`Translator` is one object per locale
 #: (see ``Core.translator``), so this holds a few entries; the menu is shown on most messages.
-_RENDERED: dict[tuple[int, tuple[MenuItem, ...], Translator, int], list[list[Button]]] = {}
+_RENDERED: dict[tuple[tuple[MenuItem, ...], Translator, int], list[list[Button]]] = {}
 
 
 def _rows(
     items: dict[str, MenuItem], gettext: Callable[[str], str], width: int
 ) -> list[list[Button]]:
     ordered = tuple(sorted(items.values(), key=lambda i: (i.order, i.key)))
-    key = (id(items), ordered, gettext, width) if isinstance(gettext, Translator) else None
+    key = (ordered, gettext, width) if isinstance(gettext, Translator) else None
     rows = _RENDERED.get(key) if key is not None else None
     if rows is None:
         buttons = [Button(gettext(i.label), payload=i.payload) for i in ordered]

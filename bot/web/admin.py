@@ -260,9 +260,8 @@ async def login(request: web.Request) -> web.StreamResponse:
     async with runtime.db.transaction() as session:
         throttled = await too_many_failures(session, client)
     if throttled:
-        lang, _ = dt.choose_lang(request)
         raise web.HTTPTooManyRequests(
-            text=runtime.core.translator(lang).gettext(dt.TOO_MANY) + "\n",
+            text=request_translator(request).gettext(dt.TOO_MANY) + "\n",
             headers={"Retry-After": "900"},
         )
     token = form.get("token")
@@ -306,10 +305,14 @@ STALE_FORM = N_(
 )
 
 
-def _stale_form(request: web.Request) -> NoReturn:
+def request_translator(request: web.Request) -> Translator:
+    """The translator of the dashboard's language for this request."""
     lang, _ = dt.choose_lang(request)
-    t = request.app[RUNTIME_KEY].core.translator(lang)
-    raise web.HTTPForbidden(text=t.gettext(STALE_FORM) + "\n")
+    return request.app[RUNTIME_KEY].core.translator(lang)
+
+
+def _stale_form(request: web.Request) -> NoReturn:
+    raise web.HTTPForbidden(text=request_translator(request).gettext(STALE_FORM) + "\n")
 
 
 async def logout(request: web.Request) -> web.StreamResponse:

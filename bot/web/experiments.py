@@ -34,6 +34,7 @@ from bot.web.admin import (
     csrf_token,
     current_admin,
     is_https,
+    request_translator,
     require_admin,
 )
 from bot.web.app import RUNTIME_KEY
@@ -139,10 +140,7 @@ def _page(request: web.Request, status: int = 200, **values: Any) -> web.Respons
 
 
 def _state(request: web.Request, final: bool) -> str:
-    lang, _ = choose_lang(request)
-    return (
-        request.app[RUNTIME_KEY].core.translator(lang).gettext(UI["final"] if final else UI["open"])
-    )
+    return request_translator(request).gettext(UI["final"] if final else UI["open"])
 
 
 async def _base(request: web.Request) -> dict[str, Any]:
@@ -243,8 +241,7 @@ def _explain(request: web.Request, exc: Exception) -> str:
     """The error in the dashboard's language (a message not written for translation as is)."""
     if not isinstance(exc, Explained):
         return str(exc)
-    lang, _ = choose_lang(request)
-    return exc.translate(request.app[RUNTIME_KEY].core.translator(lang).gettext)
+    return exc.translate(request_translator(request).gettext)
 
 
 @require_admin("page")

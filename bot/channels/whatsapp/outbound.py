@@ -383,7 +383,7 @@ class WhatsAppOutbound:
     async def _save_messages(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
         dialect = session.get_bind().dialect.name
         stmt = _upsert(dialect, _MESSAGES, "message_id", ("kind", "template"))
-        await session.execute(stmt, rows if len(rows) > 1 else rows[0])
+        await session.execute(stmt, rows)
 
     @staticmethod
     async def _save_pages(
