@@ -50,6 +50,7 @@ from bot.channels.telegram.adapter import (
     poll_vote_event,
 )
 from bot.channels.telegram.delivery import TelegramDelivery, file_url, retry_after_seconds
+from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.polling import Poller
 from bot.config import Settings
 from bot.core.events import InboundEvent, UnsupportedEvent, UserRef
@@ -96,11 +97,15 @@ class TelegramChannel(TelegramDelivery, Channel):
         settings = runtime.settings
         assert settings.telegram_bot_token is not None
         self.settings = settings
+        #: The HTTP layers (replies; getUpdates), closed in stop() even if never started.
+        self._requests = (AiohttpRequest(), AiohttpRequest(pool_size=1))
         self.application: TelegramApp = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token.get_secret_value())
             .base_url(settings.telegram_api_url)
             .base_file_url(file_url(settings.telegram_api_url))
+            .request(self._requests[0])
+            .get_updates_request(self._requests[1])
             .updater(None)
             .build()
         )
@@ -169,6 +174,8 @@ class TelegramChannel(TelegramDelivery, Channel):
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+        for request in self._requests:  # a sender that never started opened them on use
+            await request.shutdown()
         if self.runtime.core.senders.get(self.name) == self.send:
             del self.runtime.core.senders[self.name]
 
