@@ -99,6 +99,7 @@ class Server:
         from bot.core.regions import warm_name_index
 
         await warm_name_index(self.runtime.db)
+        self.runtime.core.warm()
         for channel in self.channels:
             await channel.start()
             log.info("channel %s started", channel.name)

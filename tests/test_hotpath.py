@@ -21,9 +21,10 @@ from typing import Any
 
 from sqlalchemy import event
 
+from bot.config import Settings
 from bot.core.events import ButtonEvent, InboundEvent, TextEvent, UserRef
 from bot.core.replies import Reply
-from bot.runtime import Runtime
+from bot.runtime import Runtime, open_runtime
 
 _ids = itertools.count(1)
 
@@ -122,3 +123,35 @@ async def test_log_rows_of_a_rolled_back_transaction_are_dropped(runtime: Runtim
         seen = await session.scalar(select(func.count(EngagementEvent.id)).where(only_t()))
     assert names == ["kept"]  # not "x"
     assert seen == 2
+
+
+async def test_the_first_free_text_after_start_up_builds_no_index(
+    settings: Settings, monkeypatch: Any
+) -> None:
+    """``votebot serve`` warms the indexes typed text needs (Server.start calls Core.warm):
+    the first person to type a question is not the one who waits for them."""
+    from bot import runtime as runtime_module
+    from bot.core.factcheck import index as claims
+    from bot.core.understanding import index as understanding
+
+    monkeypatch.setattr(runtime_module, "_LOADED", {})  # content as a new process loads it
+    rt = await open_runtime(settings)
+    rt.core.flood = None
+    built: list[str] = []
+    for cls in (understanding.Index, claims.ClaimIndex):
+        original = cls.__init__
+
+        def counted(self: Any, *args: Any, _original: Any = original) -> None:
+            built.append(type(self).__name__)
+            _original(self, *args)
+
+        monkeypatch.setattr(cls, "__init__", counted)
+    try:
+        rt.core.warm()
+        assert sorted(built) == ["ClaimIndex", "Index"]
+        user = UserRef("test", "first-question")
+        await handle(rt, TextEvent(user=user, language_code="id", text="jam brp tps buka"))
+        await handle(rt, TextEvent(user=user, language_code="id", text="kalau dikasih uang?"))
+    finally:
+        await rt.close()
+    assert sorted(built) == ["ClaimIndex", "Index"], "an index was built answering a message"

@@ -128,6 +128,17 @@ class Core:
         #: redelivery of that message takes the delivery over (it is presumed dead).
         self.delivery_lease = timedelta(seconds=settings.inbound_lease)
 
+    def warm(self) -> None:
+        """Build what reading typed text needs (the understanding and fact-check indexes) now,
+        at start-up, so the first person who types a question does not wait for it."""
+        from bot.core.factcheck import index_for as claims_index
+        from bot.core.understanding.index import index_for as understanding_index
+
+        understanding_index(self.content)
+        claims_index(self.content)
+        for locale in self.locales:
+            self.translator(locale)
+
     def translator(self, locale: str) -> Translator:
         found = self._translators.get(locale)
         if found is None:
