@@ -17,6 +17,8 @@ def test_round_trips_what_json_accepts() -> None:
         text = jsonfast.dumps(value)
         assert jsonfast.loads(text) == json.loads(json.dumps(value))
         assert json.loads(text) == json.loads(json.dumps(value))
+        body = jsonfast.encode(value)  # a request body: the same JSON as UTF-8 bytes
+        assert json.loads(body.decode("utf-8")) == json.loads(json.dumps(value))
 
 
 def test_reads_the_ascii_escaped_json_stored_before() -> None:

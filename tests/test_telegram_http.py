@@ -1,5 +1,5 @@
-"""python-telegram-bot on aiohttp (bot/channels/telegram/http.py): the same wire format as its own
-HTTPX layer, files uploaded intact, and transport failures raised as the errors callers retry on."""
+"""python-telegram-bot on aiohttp (bot/channels/telegram/http.py): parameters as a JSON body,
+files uploaded intact, and transport failures raised as the errors callers retry on."""
 
 from __future__ import annotations
 
@@ -29,13 +29,15 @@ class Api:
 
     async def handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        form = await request.post()
         fields: dict[str, Any] = {}
-        for key, value in form.items():
-            if isinstance(value, web.FileField):
-                fields[key] = (value.filename, value.content_type, value.file.read())
-            else:
-                fields[key] = value
+        if request.content_type == "application/json":
+            fields = await request.json()
+        else:
+            for key, value in (await request.post()).items():
+                if isinstance(value, web.FileField):
+                    fields[key] = (value.filename, value.content_type, value.file.read())
+                else:
+                    fields[key] = value
         self.seen.append((method, request.content_type, fields))
         await asyncio.sleep(self.delay)
         if method == "sendMessage" and fields.get("text") == "refuse":
@@ -61,7 +63,7 @@ def bot_for(base_url: str, **kwargs: Any) -> Bot:
     return Bot(TOKEN, base_url=base_url, request=AiohttpRequest(**kwargs))
 
 
-async def test_parameters_arrive_form_encoded_like_python_telegram_bot_sends_them(
+async def test_parameters_arrive_as_one_json_body(
     api: tuple[Api, str],
 ) -> None:
     fake, url = api
@@ -72,10 +74,12 @@ async def test_parameters_arrive_form_encoded_like_python_telegram_bot_sends_the
         )
     assert sent.message_id == 7
     method, content_type, fields = fake.seen[-1]
-    assert (method, content_type) == ("sendMessage", "application/x-www-form-urlencoded")
+    assert (method, content_type) == ("sendMessage", "application/json")
     assert fields["text"] == "Halo <b>kamu</b> ✨"
-    assert fields["chat_id"] == "42"
-    assert '"callback_data": "menu"' in fields["reply_markup"]
+    assert fields["chat_id"] == 42
+    assert fields["parse_mode"] == "HTML"
+    keyboard = fields["reply_markup"]["inline_keyboard"]
+    assert keyboard == [[{"text": "Menu 🏠", "callback_data": "menu"}]]
 
 
 async def test_a_file_is_uploaded_intact(api: tuple[Api, str]) -> None:
