@@ -64,6 +64,11 @@ _LEASE = (
     .values(lease_until=bindparam("b_lease"))
 )
 _STORE = _LEASE.values(pending=bindparam("b_pending"))
+_DELIVERED = (
+    update(_TABLE)
+    .where(_C.channel == bindparam("b_channel"), _C.message_key.in_(bindparam("b_keys")))
+    .values(pending=None, lease_until=None)
+)
 
 
 async def claim(session: AsyncSession, channel: str, key: str, now: datetime) -> Claim:
@@ -108,7 +113,5 @@ async def lease(session: AsyncSession, channel: str, key: str, lease_until: date
 async def delivered(session: AsyncSession, channel: str, keys: list[str]) -> None:
     """These messages' replies went out: forget them (the keys stay, for de-duplication)."""
     await session.execute(
-        update(_TABLE)
-        .where(_C.channel == channel, _C.message_key.in_([message_key(k) for k in keys]))
-        .values(pending=None, lease_until=None)
+        _DELIVERED, {"b_channel": channel, "b_keys": [message_key(k) for k in keys]}
     )

@@ -157,11 +157,14 @@ async def log_event(
 PENDING_EVENTS = "votebot_pending_events"
 
 
+#: Core, not ORM objects: one executemany, and nobody needs the rows' ids back.
+_INSERT_EVENTS = insert(cast(Table, EngagementEvent.__table__))
+
+
 def _write_pending(session: Session) -> None:
     rows = session.info.pop(PENDING_EVENTS, None)
     if rows:
-        # Core, not ORM objects: one executemany, and nobody needs the rows' ids back.
-        session.execute(insert(cast(Table, EngagementEvent.__table__)), rows)
+        session.execute(_INSERT_EVENTS, rows)
 
 
 async def write_pending_events(session: AsyncSession) -> None:
