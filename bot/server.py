@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import logging
 import signal
@@ -71,6 +72,14 @@ def _load(ref: str) -> object:
 def configured_channels(settings: Settings) -> list[type[Channel]]:
     classes = [_load(ref) for ref in CHANNELS]
     return [c for c in classes if isinstance(c, type) and c.configured(settings)]  # type: ignore[attr-defined]
+
+
+def freeze_startup_objects() -> None:
+    """Move what start-up built (content, indexes, place names, libraries) out of the garbage
+    collector's reach: it lives as long as the process, and every full collection walked all of
+    it again. py-spy charged about a tenth of an update's CPU to such collections."""
+    gc.collect()
+    gc.freeze()
 
 
 class Server:
@@ -143,6 +152,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         except StartupError as exc:  # only configured channels start, so this is a real error
             log.error("%s", exc)
             return 1
+        freeze_startup_objects()
         await stop.wait()
         log.info("stopping: finishing the updates in flight")
     finally:
