@@ -4,13 +4,14 @@ files uploaded intact, and transport failures raised as the errors callers retry
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
-from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 
 from bot.channels.telegram.http import AiohttpRequest
 from tests.fleet import free_port
@@ -134,3 +135,13 @@ async def test_usable_before_initialize_and_refused_after_shutdown(api: tuple[Ap
     await request.shutdown()
     with pytest.raises(RuntimeError, match="shut down"):
         await request.do_request(f"{url}{TOKEN}/getMe", "POST")
+
+
+def test_answers_are_read_like_python_telegram_bot_reads_them() -> None:
+    body = '{"ok": true, "result": [{"update_id": 1, "message": {"text": "halo 👋"}}]}'
+    assert AiohttpRequest.parse_json_payload(body.encode()) == json.loads(body)
+    broken = b'{"ok": true, "result": {"text": "\xff"}}'  # not UTF-8: replaced, as PTB does
+    assert AiohttpRequest.parse_json_payload(broken)["result"]["text"] == "\ufffd"
+    for bad in (b"<html>502 Bad Gateway</html>", b"[1, 2]"):
+        with pytest.raises(TelegramError, match="Invalid server response"):
+            AiohttpRequest.parse_json_payload(bad)

@@ -10,8 +10,10 @@ python-telegram-bot's own ``HTTPXRequest`` sends it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bot.core import jsonfast
@@ -73,6 +75,18 @@ class AiohttpRequest(BaseRequest):
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+        """The Bot API's answer, read by orjson (python-telegram-bot invites this override):
+        a ``getUpdates`` batch of 100 updates is one large JSON document."""
+        try:
+            data = jsonfast.loads(payload.decode("utf-8", "replace"))
+        except ValueError as exc:
+            raise TelegramError("Invalid server response") from exc
+        if not isinstance(data, dict):
+            raise TelegramError("Invalid server response")
+        return data
 
     async def do_request(
         self,
