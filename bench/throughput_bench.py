@@ -1,6 +1,6 @@
 """Hot-path throughput: ``votebot serve`` against the bare framework, interleaved in one run.
 
-    PYTHONPATH=. .venv/bin/python bench/throughput_bench.py [--pairs 3] [--users 100] [--steps 8]
+    PYTHONPATH=. .venv/bin/python bench/throughput_bench.py [--pairs 3] [--users 300] [--steps 8]
         [--postgres postgresql+asyncpg://USER@HOST/DB] [--skip-burst]
 
 For each backend (SQLite in a temporary directory; PostgreSQL in a private database created
