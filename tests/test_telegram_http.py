@@ -137,6 +137,29 @@ async def test_usable_before_initialize_and_refused_after_shutdown(api: tuple[Ap
         await request.do_request(f"{url}{TOKEN}/getMe", "POST")
 
 
+async def test_an_outbound_proxy_from_the_environment_is_used(
+    api: tuple[Api, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A network where the Bot API is only reachable through a proxy (HTTP_PROXY), as with
+    python-telegram-bot's own layer. The fake stands in for the proxy: the host below does not
+    exist, so the call only succeeds through it."""
+    fake, url = api
+    proxy = url.removesuffix("/bot")
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, proxy)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    request = AiohttpRequest()
+    try:
+        status, _ = await request.do_request(
+            f"http://api.telegram.invalid/bot{TOKEN}/getMe", "POST"
+        )
+    finally:
+        await request.shutdown()
+    assert status == 200
+    assert fake.seen[-1][0] == "getMe"
+
+
 def test_answers_are_read_like_python_telegram_bot_reads_them() -> None:
     body = '{"ok": true, "result": [{"update_id": 1, "message": {"text": "halo 👋"}}]}'
     assert AiohttpRequest.parse_json_payload(body.encode()) == json.loads(body)

@@ -10,6 +10,7 @@ python-telegram-bot's own ``HTTPXRequest`` sends it.
 
 from __future__ import annotations
 
+import urllib.request
 from typing import Any
 
 import aiohttp
@@ -67,6 +68,9 @@ class AiohttpRequest(BaseRequest):
                 headers={"User-Agent": self.USER_AGENT},
                 # python-telegram-bot reads the status and body itself (errors included).
                 raise_for_status=False,
+                # HTTP(S)_PROXY and NO_PROXY are honoured, as httpx did; looked up per request
+                # only when one is set.
+                trust_env=bool(urllib.request.getproxies()),
             )
         return self._session
 
