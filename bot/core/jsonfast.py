@@ -17,20 +17,17 @@ import orjson
 _OPTIONS = orjson.OPT_NON_STR_KEYS
 
 
-def dumps(value: Any) -> str:
-    """Compact JSON text (non-ASCII written as is; a lone surrogate as an escape)."""
-    try:
-        return orjson.dumps(value, option=_OPTIONS).decode("utf-8")
-    except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
-
-
 def encode(value: Any) -> bytes:
-    """:func:`dumps` as UTF-8 bytes (a request body), without a detour through ``str``."""
+    """Compact JSON as UTF-8 bytes (non-ASCII written as is; a lone surrogate as an escape)."""
     try:
         return orjson.dumps(value, option=_OPTIONS)
     except (TypeError, orjson.JSONEncodeError):
         return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def dumps(value: Any) -> str:
+    """:func:`encode` as text (a stored column)."""
+    return encode(value).decode("utf-8")
 
 
 def loads(text: str | bytes) -> Any:
